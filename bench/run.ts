@@ -1,0 +1,134 @@
+/**
+ * `deno task bench`: the workloads of BENCHMARKS.md on Deno, on Bun and,
+ * where `python3` is on the machine, on CPython, interleaved round by round
+ * so that all of them share the machine's noise. Prints the median of every
+ * figure as `name: value unit`, then the ratios.
+ *
+ * `BENCH_ROUNDS` (default 5) sets the rounds; each round runs every job
+ * once, and each job prints `BENCH_REPS` (default 3) repetitions.
+ *
+ * @module
+ */
+
+interface Job {
+  /** What runs the job; the first word is looked up on PATH. */
+  argv: string[];
+}
+
+interface Ratio {
+  name: string;
+  numerator: string;
+  denominator: string;
+}
+
+const here = new URL(".", import.meta.url);
+const path = (file: string) => new URL(file, here).pathname;
+const deno = [Deno.execPath(), "run", "-A"];
+
+const JOBS: Job[] = [
+  { argv: [...deno, path("w1_thread.ts")] },
+  { argv: ["bun", path("w1_thread.ts")] },
+  { argv: ["python3", path("python/w1_thread.py")] },
+];
+
+const RATIOS: Ratio[] = [
+  {
+    name: "w1-deno-vs-cpython",
+    numerator: "w1-pool-deno",
+    denominator: "w1-pool-cpython",
+  },
+  {
+    name: "w1-bun-vs-cpython",
+    numerator: "w1-pool-bun",
+    denominator: "w1-pool-cpython",
+  },
+  {
+    name: "w1-deno-vs-limiter",
+    numerator: "w1-pool-deno",
+    denominator: "w1-limiter-deno",
+  },
+  {
+    name: "w1-bun-vs-limiter",
+    numerator: "w1-pool-bun",
+    denominator: "w1-limiter-bun",
+  },
+];
+
+const rounds = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);
+const figures = new Map<string, { unit: string; values: number[] }>();
+const missing = new Set<string>();
+
+async function runJob(job: Job): Promise<void> {
+  const [command, ...args] = job.argv;
+  if (missing.has(command)) return;
+  let output: Deno.CommandOutput;
+  try {
+    output = await new Deno.Command(command, {
+      args,
+      stdin: "null",
+      stderr: "inherit",
+      // The memory figure is measured once, in the last round.
+      env: { BENCH_MEMORY: "0" },
+    }).output();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    console.error(`${command} not found: its figures are left out`);
+    missing.add(command);
+    return;
+  }
+  if (!output.success) throw new Error(`${job.argv.join(" ")} failed`);
+  record(new TextDecoder().decode(output.stdout));
+}
+
+function record(text: string): void {
+  for (const line of text.split("\n")) {
+    const match = /^([\w.-]+): ([\d.]+) (.+)$/.exec(line.trim());
+    if (!match) continue;
+    const [, name, value, unit] = match;
+    const figure = figures.get(name) ?? { unit, values: [] };
+    figure.values.push(Number(value));
+    figures.set(name, figure);
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2
+    ? sorted[middle]
+    : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+function format(value: number): string {
+  return value >= 100 ? String(Math.round(value)) : value.toFixed(2);
+}
+
+for (let round = 1; round <= rounds; round++) {
+  console.error(`round ${round} of ${rounds}`);
+  for (const job of JOBS) await runJob(job);
+}
+// Memory once per runtime, alone on the machine.
+for (const job of JOBS.slice(0, 2)) {
+  const [command, ...args] = job.argv;
+  if (missing.has(command)) continue;
+  const output = await new Deno.Command(command, {
+    args,
+    stdin: "null",
+    env: { BENCH_REPS: "0" },
+  }).output();
+  record(new TextDecoder().decode(output.stdout));
+}
+
+for (const [name, { unit, values }] of figures) {
+  console.log(`${name}: ${format(median(values))} ${unit}`);
+}
+for (const ratio of RATIOS) {
+  const top = figures.get(ratio.numerator);
+  const bottom = figures.get(ratio.denominator);
+  if (!top || !bottom) continue;
+  console.log(
+    `${ratio.name}: ${
+      (median(top.values) / median(bottom.values)).toFixed(2)
+    } x`,
+  );
+}

@@ -1,0 +1,30 @@
+"""The ThreadPoolExecutor examples in CPython, for comparing output."""
+import time
+from concurrent.futures import ThreadPoolExecutor, wait
+
+
+def my_func(value):
+    time.sleep(value * 0.01)
+    return value + 2
+
+
+print("submit:")
+with ThreadPoolExecutor(max_workers=3) as executor:
+    future1 = executor.submit(my_func, 1)
+    future2 = executor.submit(my_func, 2)
+    future3 = executor.submit(my_func, 3)
+    print(future1.result())
+    print(future2.result())
+    future3.add_done_callback(lambda future: print("callback:", future.result()))
+
+print("map:")
+with ThreadPoolExecutor(max_workers=3) as executor:
+    results = list(executor.map(my_func, [1, 2, 3] * 3))
+    print(results)
+
+print("wait:")
+with ThreadPoolExecutor(max_workers=3) as executor:
+    futures = [executor.submit(my_func, value) for value in [1, 2, 3]]
+    done, not_done = wait(futures)
+    print(len(done), "done,", len(not_done), "not done")
+    print([future.result() for future in futures])

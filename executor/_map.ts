@@ -1,0 +1,334 @@
+/**
+ * The iterator behind `Executor.map()`: zips the inputs, submits calls
+ * (ahead of the consumer up to `buffersize`), and yields results in order.
+ *
+ * @module
+ */
+import type { Future } from "../future/future.ts";
+import { checkTimeout, remaining } from "../future/_timeout.ts";
+
+/** The outcome of one call of a batch: `[true, result]` or `[false, error]`. */
+export type BatchOutcome<R> = readonly [true, R] | readonly [false, unknown];
+
+/** How the iterator reaches its executor. */
+export interface MapSource<A extends unknown[], R> {
+  /** Throws what `submit()` would throw now (shutdown, broken). */
+  assertOpen(): void;
+  submit(args: A): Future<R>;
+  /** Present on executors that batch calls (`chunksize > 1`). */
+  submitBatch: ((batch: A[]) => Future<BatchOutcome<R>[]>) | undefined;
+}
+
+/** The validated options of one `map()` call. */
+interface MapSettings {
+  deadline: number;
+  chunksize: number;
+  buffersize: number;
+}
+
+type Inputs = readonly (Iterable<unknown> | AsyncIterable<unknown>)[];
+
+/** A submitted call, or a batch of calls, waiting to be yielded. */
+type Entry<R> =
+  | { readonly batch: false; readonly future: Future<R> }
+  | { readonly batch: true; readonly future: Future<BatchOutcome<R>[]> };
+
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/** Yields `fn`'s results in input order; see `Executor.map()`. */
+export class MapIterator<A extends unknown[], R>
+  implements AsyncIterableIterator<R> {
+  readonly #source: MapSource<A, R>;
+  readonly #settings: MapSettings;
+  readonly #args: ArgsReader<A>;
+  readonly #entries: Entry<R>[] = [];
+  #outcomes: readonly BatchOutcome<R>[] = [];
+  #outcomeAt = 0;
+  // An input or submission error, thrown once the entries before it are out.
+  #failure: { error: unknown } | undefined;
+  #exhausted = false;
+  #closed = false;
+  #feeding = false;
+  #arrival: PromiseWithResolvers<void> | undefined;
+  #current: Entry<R> | undefined;
+  #turn: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    source: MapSource<A, R>,
+    inputs: Inputs,
+    options: { timeout?: number; chunksize?: number; buffersize?: number },
+  ) {
+    this.#settings = settingsOf(options);
+    this.#source = source;
+    source.assertOpen();
+    this.#args = ArgsReader.zip<A>(inputs);
+    if (this.#args.sync) {
+      // As in CPython, sync inputs are submitted during the call, so that a
+      // submission error throws from `map()` itself.
+      try {
+        this.#feedSync();
+      } catch (error) {
+        this.#close();
+        throw error;
+      }
+      if (this.#failure !== undefined) {
+        this.#close();
+        throw this.#failure.error;
+      }
+    } else {
+      this.#feedAsync();
+    }
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<R, undefined>> {
+    // Serialised, so that calls made without awaiting still get results in order.
+    const step = this.#turn.then(() => this.#step());
+    this.#turn = step.catch(() => {});
+    return step;
+  }
+
+  return(): Promise<IteratorResult<R, undefined>> {
+    this.#close();
+    return Promise.resolve(DONE);
+  }
+
+  async #step(): Promise<IteratorResult<R, undefined>> {
+    if (this.#outcomeAt < this.#outcomes.length) return this.#nextOutcome();
+    while (this.#entries.length === 0) {
+      if (this.#closed) return DONE;
+      if (this.#failure !== undefined) {
+        this.#close();
+        throw this.#failure.error;
+      }
+      if (this.#exhausted) {
+        this.#close();
+        return DONE;
+      }
+      this.#arrival ??= Promise.withResolvers();
+      await this.#arrival.promise;
+    }
+    const entry = this.#entries.shift()!;
+    this.#current = entry;
+    this.#refill();
+    try {
+      const { deadline } = this.#settings;
+      const result = deadline === Infinity
+        ? await entry.future
+        : await entry.future.result(remaining(deadline));
+      if (!entry.batch) return { done: false, value: result as R };
+      this.#outcomes = result as BatchOutcome<R>[];
+      this.#outcomeAt = 0;
+      return this.#nextOutcome();
+    } catch (error) {
+      entry.future.cancel();
+      this.#close();
+      throw error;
+    } finally {
+      this.#current = undefined;
+    }
+  }
+
+  #nextOutcome(): IteratorResult<R, undefined> {
+    const outcome = this.#outcomes[this.#outcomeAt++];
+    if (outcome[0]) return { done: false, value: outcome[1] };
+    this.#close();
+    throw outcome[1];
+  }
+
+  /** Tops the entries back up to `buffersize` after one was taken. */
+  #refill(): void {
+    if (this.#exhausted || this.#closed) return;
+    if (this.#args.sync) {
+      try {
+        this.#feedSync();
+      } catch (error) {
+        this.#failure ??= { error };
+      }
+    } else if (!this.#feeding) {
+      this.#feedAsync();
+    }
+  }
+
+  #feedSync(): void {
+    while (this.#wantsMore()) {
+      const group = this.#args.readSync(this.#groupSize());
+      if (group.length > 0) this.#submit(group);
+      if (group.length < this.#groupSize()) this.#exhausted = true;
+    }
+  }
+
+  /** Pulls async inputs in the background, waking the consumer per entry. */
+  async #feedAsync(): Promise<void> {
+    this.#feeding = true;
+    try {
+      while (this.#wantsMore()) {
+        const group = await this.#args.read(this.#groupSize());
+        if (this.#closed) return;
+        if (group.length > 0) this.#submit(group);
+        if (group.length < this.#groupSize()) this.#exhausted = true;
+        this.#wake();
+      }
+    } catch (error) {
+      this.#failure ??= { error };
+    } finally {
+      this.#feeding = false;
+      this.#wake();
+    }
+  }
+
+  #wake(): void {
+    const arrival = this.#arrival;
+    this.#arrival = undefined;
+    arrival?.resolve();
+  }
+
+  #wantsMore(): boolean {
+    return !this.#exhausted && !this.#closed && this.#failure === undefined &&
+      this.#entries.length < this.#settings.buffersize;
+  }
+
+  #groupSize(): number {
+    return this.#source.submitBatch === undefined
+      ? 1
+      : this.#settings.chunksize;
+  }
+
+  #submit(group: A[]): void {
+    const { submit, submitBatch } = this.#source;
+    try {
+      this.#entries.push(
+        submitBatch === undefined || this.#settings.chunksize === 1
+          ? { batch: false, future: submit(group[0]) }
+          : { batch: true, future: submitBatch(group) },
+      );
+    } catch (error) {
+      this.#failure = { error };
+    }
+  }
+
+  /** Cancels every call that has not started and closes the inputs. */
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#current?.future.cancel();
+    for (const entry of this.#entries) entry.future.cancel();
+    this.#entries.length = 0;
+    this.#wake();
+    this.#outcomes = [];
+    this.#args.close();
+  }
+}
+
+function settingsOf(
+  options: { timeout?: number; chunksize?: number; buffersize?: number },
+): MapSettings {
+  const { timeout, chunksize = 1, buffersize } = options;
+  if (buffersize !== undefined && !Number.isInteger(buffersize)) {
+    throw new TypeError("buffersize must be an integer or undefined");
+  }
+  if (buffersize !== undefined && buffersize < 1) {
+    throw new RangeError("buffersize must be undefined or > 0");
+  }
+  if (!Number.isInteger(chunksize)) {
+    throw new TypeError("chunksize must be an integer");
+  }
+  if (chunksize < 1) throw new RangeError("chunksize must be >= 1");
+  checkTimeout(timeout);
+  return {
+    deadline: timeout === undefined ? Infinity : performance.now() + timeout,
+    chunksize,
+    buffersize: buffersize ?? Infinity,
+  };
+}
+
+/** Reads argument tuples from zipped inputs, stopping at the shortest. */
+class ArgsReader<A extends unknown[]> {
+  readonly sync: boolean;
+  readonly #iterators: (Iterator<unknown> | AsyncIterator<unknown>)[];
+  #done = false;
+
+  private constructor(
+    iterators: (Iterator<unknown> | AsyncIterator<unknown>)[],
+    sync: boolean,
+  ) {
+    this.#iterators = iterators;
+    this.sync = sync;
+  }
+
+  static zip<A extends unknown[]>(inputs: Inputs): ArgsReader<A> {
+    let sync = true;
+    const iterators = inputs.map((input, i) => {
+      if (
+        input != null &&
+        typeof (input as Iterable<unknown>)[Symbol.iterator] === "function"
+      ) {
+        return (input as Iterable<unknown>)[Symbol.iterator]();
+      }
+      if (
+        input != null &&
+        typeof (input as AsyncIterable<unknown>)[Symbol.asyncIterator] ===
+          "function"
+      ) {
+        sync = false;
+        return (input as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+      }
+      throw new TypeError(
+        `map() input ${i + 1} must be an iterable or an async iterable`,
+      );
+    });
+    return new ArgsReader<A>(iterators, sync);
+  }
+
+  /** Up to `count` argument tuples; fewer means the inputs are exhausted. */
+  readSync(count: number): A[] {
+    const group: A[] = [];
+    while (!this.#done && group.length < count) {
+      const args: unknown[] = [];
+      for (const iterator of this.#iterators) {
+        const step = (iterator as Iterator<unknown>).next();
+        if (step.done) return this.#finish(group);
+        args.push(step.value);
+      }
+      group.push(args as A);
+    }
+    return group;
+  }
+
+  /** As `readSync`, over inputs of which at least one is async. */
+  async read(count: number): Promise<A[]> {
+    const group: A[] = [];
+    while (!this.#done && group.length < count) {
+      const args: unknown[] = [];
+      for (const iterator of this.#iterators) {
+        const step = await iterator.next();
+        if (step.done) return this.#finish(group);
+        args.push(step.value);
+      }
+      group.push(args as A);
+    }
+    return group;
+  }
+
+  #finish(group: A[]): A[] {
+    this.close();
+    return group;
+  }
+
+  /** Closes every input that is not exhausted, as `break` in `for…of` would. */
+  close(): void {
+    if (this.#done) return;
+    this.#done = true;
+    for (const iterator of this.#iterators) {
+      try {
+        const closing = iterator.return?.();
+        if (closing instanceof Promise) closing.catch(() => {});
+      } catch {
+        // A failing return() must not hide the error that made us stop.
+      }
+    }
+  }
+}

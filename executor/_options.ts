@@ -1,0 +1,50 @@
+/**
+ * Validation of the constructor options every executor shares, with
+ * CPython's messages.
+ *
+ * @module
+ */
+
+/** Returns `maxWorkers`, or `fallback` when it is `undefined`. */
+export function checkMaxWorkers(
+  maxWorkers: number | undefined,
+  fallback: number,
+): number {
+  if (maxWorkers === undefined) return fallback;
+  if (typeof maxWorkers !== "number" || Number.isNaN(maxWorkers)) {
+    throw new TypeError(
+      `maxWorkers must be an integer or undefined, got ${describe(maxWorkers)}`,
+    );
+  }
+  if (maxWorkers <= 0) {
+    throw new RangeError("maxWorkers must be greater than 0");
+  }
+  if (!Number.isSafeInteger(maxWorkers)) {
+    throw new TypeError(
+      `maxWorkers must be an integer or undefined, got ${maxWorkers}`,
+    );
+  }
+  return maxWorkers;
+}
+
+/** Throws unless `initializer` is a function or `undefined`. */
+export function checkInitializer(initializer: unknown): void {
+  if (initializer !== undefined && typeof initializer !== "function") {
+    throw new TypeError("initializer must be a function");
+  }
+}
+
+/** The number of logical cores, or 1 where the runtime cannot tell. */
+export function cpuCount(): number {
+  return globalThis.navigator?.hardwareConcurrency || 1;
+}
+
+/** A short description of a value of the wrong type, for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "function") {
+    return `function ${value.name || "(anonymous)"}`;
+  }
+  if (typeof value === "object") return value.constructor?.name ?? "object";
+  return typeof value === "string" ? JSON.stringify(value) : String(value);
+}

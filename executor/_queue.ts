@@ -1,0 +1,48 @@
+/**
+ * A FIFO queue with O(1) `push` and `shift`, for work waiting on a worker.
+ *
+ * `Array.prototype.shift` is O(n) in the worst case; a moving head index is
+ * O(1), and the array is compacted once half of it is consumed.
+ *
+ * @module
+ */
+
+/** A first-in, first-out queue. */
+export class Queue<T> {
+  #items: (T | undefined)[] = [];
+  #head = 0;
+
+  /** How many items wait. */
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  /** Appends an item at the back. */
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  /** Removes and returns the front item, or `undefined` when empty. */
+  shift(): T | undefined {
+    const items = this.#items;
+    if (this.#head === items.length) return undefined;
+    const item = items[this.#head];
+    items[this.#head++] = undefined;
+    if (this.#head === items.length) {
+      items.length = 0;
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= items.length) {
+      items.splice(0, this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+
+  /** Removes and returns every item, front first. */
+  drain(): T[] {
+    const rest = this.#items.slice(this.#head) as T[];
+    this.#items = [];
+    this.#head = 0;
+    return rest;
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * `Executor`: the abstract base of every pool, with `map()` written once on
+ * top of `submit()`.
+ *
+ * @module
+ */
+import type { Future } from "../future/future.ts";
+import { type BatchOutcome, MapIterator, type MapSource } from "./_map.ts";
+
+export type { BatchOutcome } from "./_map.ts";
+
+/** The options of `Executor.map()`. */
+export interface MapOptions {
+  /**
+   * Milliseconds, counted from the call to `map()`, after which iteration
+   * throws `TimeoutError` and cancels the calls that have not started.
+   * @default {undefined} wait forever
+   */
+  timeout?: number;
+  /**
+   * How many items travel to a worker in one message. Checked by every
+   * executor, used by the process and worker pools (each item still keeps
+   * its own result or exception); the thread pool ignores it.
+   * @default {1}
+   */
+  chunksize?: number;
+  /**
+   * How many calls may be submitted ahead of the consumer. With it, an
+   * endless input runs in bounded memory; without it, every input is
+   * submitted at once (sync inputs: during the call to `map()`).
+   * @default {undefined} no bound
+   */
+  buffersize?: number;
+}
+
+/** The options of `Executor.shutdown()`. */
+export interface ShutdownOptions {
+  /**
+   * Whether the returned promise waits until running work is done and the
+   * workers are gone.
+   * @default {true}
+   */
+  wait?: boolean;
+  /**
+   * Whether to cancel every future that has not started.
+   * @default {false}
+   */
+  cancelFutures?: boolean;
+}
+
+/** One input of `map()` per parameter of `fn`: sync or async iterables. */
+export type MapInputs<A extends readonly unknown[]> = {
+  [K in keyof A]: Iterable<A[K]> | AsyncIterable<A[K]>;
+};
+
+/**
+ * The interface every executor shares, as CPython's `Executor`: `submit()`
+ * and `shutdown()` are the pool's; `map()` and `await using` come from here.
+ *
+ * Extend it to write your own executor: implement `submit()` and
+ * `shutdown()`, and `map()`, `Symbol.asyncDispose` work unchanged.
+ *
+ * @example An executor that runs every call at once
+ * ```ts
+ * import { Executor, Future, ShutdownError } from "@concurrent/futures";
+ *
+ * class ImmediateExecutor extends Executor {
+ *   #closed = false;
+ *   submit<A extends unknown[], R>(
+ *     fn: (...args: A) => R,
+ *     ...args: A
+ *   ): Future<Awaited<R>> {
+ *     if (this.#closed) {
+ *       throw new ShutdownError("cannot schedule new futures after shutdown");
+ *     }
+ *     const future = new Future<Awaited<R>>();
+ *     future.setRunningOrNotifyCancel();
+ *     Promise.resolve().then(() => fn(...args)).then(
+ *       (value) => future.setResult(value),
+ *       (error) => future.setException(error),
+ *     );
+ *     return future;
+ *   }
+ *   shutdown(): Promise<void> {
+ *     this.#closed = true;
+ *     return Promise.resolve();
+ *   }
+ * }
+ *
+ * await using executor = new ImmediateExecutor();
+ * for await (const x of executor.map((n: number) => n * 2, [1, 2, 3])) {
+ *   console.log(x);
+ * }
+ * ```
+ */
+export abstract class Executor implements AsyncDisposable {
+  /**
+   * Schedules `fn(...args)` and returns its future at once. `fn` may be sync
+   * or async.
+   *
+   * @typeParam A The argument types.
+   * @typeParam R The return type of `fn`.
+   * @param fn The function to call.
+   * @param args Its arguments.
+   * @returns The future of the call's (awaited) result.
+   * @throws {ShutdownError} After `shutdown()`.
+   * @throws {BrokenExecutor} Once the pool is broken.
+   */
+  abstract submit<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    ...args: A
+  ): Future<Awaited<R>>;
+
+  /**
+   * Stops taking work. With `cancelFutures`, every future that has not
+   * started is cancelled; with `wait` (the default), the promise settles
+   * once running work is done and the workers are gone. Idempotent.
+   *
+   * @param options `wait` and `cancelFutures`.
+   */
+  abstract shutdown(options?: ShutdownOptions): Promise<void>;
+
+  /**
+   * For pools that cross a boundary (process, worker): submits a batch of
+   * calls as one message; its future holds one outcome per call. `map()`
+   * uses it when `chunksize > 1`; executors without it ignore `chunksize`.
+   */
+  protected submitBatch?<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    batch: A[],
+  ): Future<BatchOutcome<Awaited<R>>[]>;
+
+  /**
+   * Throws the error `submit()` would throw now (`ShutdownError`, the pool's
+   * `Broken…` error), so that `map()` over async inputs, which submits
+   * nothing during the call, still fails at the call.
+   */
+  protected assertOpen?(): void;
+
+  /**
+   * Calls `fn(a[i], b[i], …)` for every position of the inputs (stopping at
+   * the shortest) and yields the results in input order. Inputs may be sync
+   * or async iterables; the last argument is options when it is a plain
+   * object that is not iterable.
+   *
+   * An exception from a call is thrown when its result is reached, and the
+   * calls that have not started are cancelled; so does leaving the loop
+   * early (`break`, `return()`).
+   *
+   * @typeParam A The argument types of `fn`.
+   * @typeParam R Its return type.
+   * @param fn The function to call.
+   * @param inputs One iterable per parameter of `fn`, then optionally
+   * `{ timeout, chunksize, buffersize }`.
+   * @returns An async iterator of the results, in input order.
+   * @throws {RangeError} At the call, for a negative or NaN `timeout`, a
+   * `chunksize < 1` or a `buffersize < 1`.
+   * @throws {TypeError} At the call, for an input that is not iterable or a
+   * `buffersize` or `chunksize` that is not an integer.
+   * @throws {ShutdownError} At the call, after `shutdown()` (the pool's
+   * `Broken…` error once broken).
+   *
+   * @example Squaring numbers on a pool
+   * ```ts
+   * import { ThreadPoolExecutor } from "@concurrent/futures";
+   *
+   * await using pool = new ThreadPoolExecutor({ maxWorkers: 4 });
+   * const squares = [];
+   * for await (const y of pool.map((x: number) => x * x, [1, 2, 3])) {
+   *   squares.push(y);
+   * }
+   * console.assert(squares.join() === "1,4,9");
+   * ```
+   *
+   * @example An endless input in bounded memory
+   * ```ts
+   * import { ThreadPoolExecutor } from "@concurrent/futures";
+   *
+   * function* naturals() {
+   *   for (let n = 0;; n++) yield n;
+   * }
+   * await using pool = new ThreadPoolExecutor();
+   * for await (const n of pool.map((n: number) => n, naturals(), { buffersize: 8 })) {
+   *   if (n === 100) break; // cancels what was submitted ahead
+   * }
+   * ```
+   */
+  map<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    ...inputs: MapInputs<A> | [...MapInputs<A>, MapOptions]
+  ): AsyncIterableIterator<Awaited<R>> {
+    const last = inputs[inputs.length - 1];
+    const options: MapOptions = isOptions(last) ? last : {};
+    const iterables = (last === options ? inputs.slice(0, -1) : inputs) as (
+      | Iterable<unknown>
+      | AsyncIterable<unknown>
+    )[];
+    const source: MapSource<A, Awaited<R>> = {
+      assertOpen: () => this.assertOpen?.(),
+      submit: (args) => this.submit(fn, ...args),
+      submitBatch: this.submitBatch
+        ? (batch) => this.submitBatch!(fn, batch)
+        : undefined,
+    };
+    return new MapIterator(source, iterables, options);
+  }
+
+  /**
+   * `await using` support: `shutdown({ wait: true })`.
+   *
+   * @example
+   * ```ts
+   * import { ThreadPoolExecutor } from "@concurrent/futures";
+   *
+   * {
+   *   await using pool = new ThreadPoolExecutor();
+   *   pool.submit(() => console.log("runs before the block ends"));
+   * } // the pool is shut down and drained here
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown({ wait: true });
+  }
+}
+
+/** A plain object that is not iterable: `map()`'s trailing options. */
+function isOptions(value: unknown): value is MapOptions {
+  if (value === null || typeof value !== "object") return false;
+  if (Symbol.iterator in value || Symbol.asyncIterator in value) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}

@@ -1,0 +1,341 @@
+/**
+ * `ThreadPoolExecutor`: at most `maxWorkers` calls at a time on the calling
+ * thread's event loop, for I/O-bound async work.
+ *
+ * @module
+ */
+import { Future } from "../future/future.ts";
+import { BrokenThreadPool, ShutdownError } from "../future/errors.ts";
+import { Executor, type ShutdownOptions } from "./executor.ts";
+import {
+  checkInitializer,
+  checkMaxWorkers,
+  cpuCount,
+  describe,
+} from "./_options.ts";
+import { Queue } from "./_queue.ts";
+
+/** The options of `new ThreadPoolExecutor()`. */
+export interface ThreadPoolExecutorOptions {
+  /**
+   * How many calls may run at once.
+   * @default {Math.min(32, navigator.hardwareConcurrency + 4)}
+   */
+  maxWorkers?: number;
+  /**
+   * Called (sync or async) once per worker slot before its first task; if it
+   * throws, the pool is broken.
+   * @default {undefined}
+   */
+  // deno-lint-ignore no-explicit-any
+  initializer?: (...args: any[]) => unknown;
+  /**
+   * The arguments of `initializer`.
+   * @default {[]}
+   */
+  initargs?: readonly unknown[];
+  /**
+   * A label for this pool in messages and inspection.
+   * @default {"ThreadPoolExecutor-N"}
+   */
+  name?: string;
+}
+
+/** A submitted call waiting for, or held by, a worker slot. */
+interface WorkItem {
+  readonly future: Future<unknown>;
+  readonly fn: (...args: unknown[]) => unknown;
+  readonly args: unknown[];
+}
+
+const SHUTDOWN_MESSAGE = "cannot schedule new futures after shutdown";
+const BROKEN_MESSAGE =
+  "A thread initializer failed, the thread pool is not usable anymore";
+
+let poolCounter = 0;
+
+/**
+ * Runs calls on the event loop of the calling thread, at most `maxWorkers`
+ * at a time, first in first out: the tool for I/O-bound async work (fetches,
+ * queries, file reads) that must not all start at once. A sync call blocks
+ * the event loop while it runs, as a thread would hold the GIL: use
+ * `ProcessPoolExecutor` or `WorkerPoolExecutor` for CPU-bound work.
+ *
+ * @example Fetch-like work, four at a time
+ * ```ts
+ * import { ThreadPoolExecutor } from "@concurrent/futures";
+ *
+ * const download = async (id: number) => {
+ *   await new Promise((r) => setTimeout(r, 5));
+ *   return `page ${id}`;
+ * };
+ * await using pool = new ThreadPoolExecutor({ maxWorkers: 4 });
+ * const pages = [1, 2, 3, 4, 5, 6].map((id) => pool.submit(download, id));
+ * console.log(await Promise.all(pages));
+ * ```
+ */
+export class ThreadPoolExecutor extends Executor {
+  /** The pool's label, from the `name` option. */
+  readonly name: string;
+  readonly #maxWorkers: number;
+  readonly #initializer: ((...args: unknown[]) => unknown) | undefined;
+  readonly #initargs: readonly unknown[];
+  readonly #queue = new Queue<WorkItem>();
+  readonly #idle: Slot[] = [];
+  #slots = 0;
+  #busy = 0;
+  #shutdown = false;
+  #broken: BrokenThreadPool | undefined;
+  #drained: PromiseWithResolvers<void> | undefined;
+
+  /**
+   * Creates a pool; worker slots start on demand.
+   *
+   * @param options `maxWorkers`, `initializer`, `initargs`, `name`.
+   * @throws {RangeError} `maxWorkers must be greater than 0`.
+   * @throws {TypeError} `initializer must be a function`.
+   *
+   * @example
+   * ```ts
+   * import { ThreadPoolExecutor } from "@concurrent/futures";
+   *
+   * await using pool = new ThreadPoolExecutor({ maxWorkers: 8, name: "io" });
+   * console.assert(pool.maxWorkers === 8);
+   * ```
+   */
+  constructor(options: ThreadPoolExecutorOptions = {}) {
+    super();
+    // A default above the core count: these slots mostly wait on I/O.
+    this.#maxWorkers = checkMaxWorkers(
+      options.maxWorkers,
+      Math.min(32, cpuCount() + 4),
+    );
+    checkInitializer(options.initializer);
+    this.#initializer = options.initializer;
+    this.#initargs = options.initargs ?? [];
+    this.name = options.name ?? `ThreadPoolExecutor-${poolCounter++}`;
+  }
+
+  /** How many calls may run at once. */
+  get maxWorkers(): number {
+    return this.#maxWorkers;
+  }
+
+  /**
+   * Schedules `fn(...args)`; it starts once a slot is free, never inside
+   * this call.
+   *
+   * @typeParam A The argument types.
+   * @typeParam R The return type of `fn`.
+   * @param fn A sync or async function.
+   * @param args Its arguments.
+   * @returns The future of the call's awaited result. A `fn` that is not a
+   * function fails its own future with `TypeError`.
+   * @throws {ShutdownError} After `shutdown()`.
+   * @throws {BrokenThreadPool} Once an initializer has failed.
+   *
+   * @example
+   * ```ts
+   * import { ThreadPoolExecutor } from "@concurrent/futures";
+   *
+   * await using pool = new ThreadPoolExecutor();
+   * const future = pool.submit(async (a: number, b: number) => a + b, 1, 2);
+   * console.assert((await future) === 3);
+   * ```
+   */
+  submit<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    ...args: A
+  ): Future<Awaited<R>> {
+    this.assertOpen();
+    const future = new Future<Awaited<R>>();
+    if (typeof fn !== "function") {
+      future.setException(
+        new TypeError(`submit() needs a function to call, got ${describe(fn)}`),
+      );
+      return future;
+    }
+    this.#queue.push({
+      future,
+      fn: fn as (...args: unknown[]) => unknown,
+      args,
+    });
+    this.#wakeSlot();
+    return future;
+  }
+
+  /**
+   * Stops taking work; see `Executor.shutdown()`. Queued calls still run
+   * unless `cancelFutures` is set.
+   *
+   * @param options `wait` (default `true`) and `cancelFutures` (default `false`).
+   * @returns A promise that settles when the pool is idle (or at once
+   * without `wait`).
+   *
+   * @example
+   * ```ts
+   * import { ThreadPoolExecutor } from "@concurrent/futures";
+   *
+   * const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+   * const first = pool.submit(() => 1);
+   * const second = pool.submit(() => 2);
+   * await pool.shutdown({ cancelFutures: true });
+   * console.assert(second.cancelled() || second.done());
+   * ```
+   */
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    const { wait = true, cancelFutures = false } = options;
+    this.#shutdown = true;
+    if (cancelFutures) {
+      for (const item of this.#queue.drain()) item.future.cancel();
+    }
+    if (!wait || this.#idleNow()) return Promise.resolve();
+    this.#drained ??= Promise.withResolvers();
+    return this.#drained.promise;
+  }
+
+  /** Throws what `submit()` would throw now. */
+  protected override assertOpen(): void {
+    if (this.#broken !== undefined) throw this.#broken;
+    if (this.#shutdown) throw new ShutdownError(SHUTDOWN_MESSAGE);
+  }
+
+  /** Gives the queue a slot: an idle one, else a new one if allowed. */
+  #wakeSlot(): void {
+    let slot = this.#idle.pop();
+    if (slot === undefined) {
+      if (this.#slots === this.#maxWorkers) return;
+      this.#slots++;
+      slot = new Slot(this.#host, this.#initializer, this.#initargs);
+    }
+    this.#busy++;
+    queueMicrotask(slot.wake);
+  }
+
+  #idleNow(): boolean {
+    return this.#busy === 0 && this.#queue.length === 0;
+  }
+
+  /** Fails every queued call and refuses new ones. */
+  #break(error: unknown): void {
+    if (this.#broken !== undefined) return;
+    this.#broken = new BrokenThreadPool(BROKEN_MESSAGE, { cause: error });
+    for (const item of this.#queue.drain()) {
+      if (!item.future.cancelled()) item.future.setException(this.#broken);
+    }
+  }
+
+  /** What a slot may reach of its pool. */
+  readonly #host: SlotHost = {
+    take: () => this.#broken === undefined ? this.#queue.shift() : undefined,
+    rest: (slot) => {
+      this.#busy--;
+      if (this.#broken === undefined) this.#idle.push(slot);
+      if (this.#idleNow() && this.#drained !== undefined) {
+        this.#drained.resolve();
+      }
+    },
+    fail: (error) => this.#break(error),
+  };
+}
+
+interface SlotHost {
+  /** The next call to run, or `undefined` when there is none. */
+  take(): WorkItem | undefined;
+  /** The slot has nothing to do. */
+  rest(slot: Slot): void;
+  /** The slot's initializer failed. */
+  fail(error: unknown): void;
+}
+
+/**
+ * One worker slot: runs calls one after another while the queue has any.
+ * Sync calls run back to back in a loop; an async call parks the slot until
+ * it settles, through handlers made once per slot rather than per call.
+ */
+class Slot {
+  readonly #host: SlotHost;
+  #initializer: ((...args: unknown[]) => unknown) | undefined;
+  readonly #initargs: readonly unknown[];
+  #current: Future<unknown> | undefined;
+
+  constructor(
+    host: SlotHost,
+    initializer: ((...args: unknown[]) => unknown) | undefined,
+    initargs: readonly unknown[],
+  ) {
+    this.#host = host;
+    this.#initializer = initializer;
+    this.#initargs = initargs;
+  }
+
+  readonly wake = (): void => {
+    const initializer = this.#initializer;
+    if (initializer === undefined) return this.#drain();
+    this.#initializer = undefined;
+    let started: unknown;
+    try {
+      started = initializer(...this.#initargs);
+    } catch (error) {
+      return this.#fail(error);
+    }
+    if (isThenable(started)) {
+      Promise.resolve(started).then(() => this.#drain(), (e) => this.#fail(e));
+    } else this.#drain();
+  };
+
+  readonly #fulfilled = (value: unknown): void => {
+    settle(this.#current!, true, value);
+    this.#drain();
+  };
+
+  readonly #rejected = (error: unknown): void => {
+    settle(this.#current!, false, error);
+    this.#drain();
+  };
+
+  #drain(): void {
+    for (let item = this.#host.take(); item; item = this.#host.take()) {
+      const future = item.future;
+      if (!future.setRunningOrNotifyCancel()) continue;
+      let value: unknown;
+      try {
+        value = item.fn(...item.args);
+      } catch (error) {
+        settle(future, false, error);
+        continue;
+      }
+      if (value instanceof Promise) {
+        this.#current = future;
+        value.then(this.#fulfilled, this.#rejected);
+        return;
+      }
+      if (isThenable(value)) {
+        this.#current = future;
+        Promise.resolve(value).then(this.#fulfilled, this.#rejected);
+        return;
+      }
+      settle(future, true, value);
+    }
+    this.#current = undefined;
+    this.#host.rest(this);
+  }
+
+  #fail(error: unknown): void {
+    this.#host.fail(error);
+    this.#host.rest(this);
+  }
+}
+
+/** Finishes a running future, unless someone outside already did. */
+function settle(future: Future<unknown>, ok: boolean, value: unknown): void {
+  if (future.done()) return;
+  if (ok) future.setResult(value);
+  else future.setException(value);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null &&
+    (typeof value === "object" || typeof value === "function") &&
+    typeof (value as PromiseLike<unknown>).then === "function";
+}

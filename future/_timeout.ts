@@ -1,0 +1,28 @@
+/**
+ * Validation of the `timeout` argument shared by every waiting function.
+ *
+ * @module
+ */
+
+/**
+ * Throws when `timeout` is not `undefined` (wait forever) or a number of
+ * milliseconds `>= 0`.
+ */
+export function checkTimeout(timeout: unknown): void {
+  if (timeout === undefined) return;
+  if (typeof timeout !== "number") {
+    throw new TypeError(
+      `timeout must be a number of milliseconds or undefined, got ${typeof timeout}`,
+    );
+  }
+  if (!(timeout >= 0)) {
+    throw new RangeError(
+      `timeout must be undefined or a number of milliseconds >= 0, got ${timeout}`,
+    );
+  }
+}
+
+/** Milliseconds left until `deadline` (a `performance.now()` value), never negative. */
+export function remaining(deadline: number): number {
+  return Math.max(0, deadline - performance.now());
+}

@@ -52,6 +52,7 @@ export class MapIterator<A extends unknown[], R>
   #arrival: PromiseWithResolvers<void> | undefined;
   #current: Entry<R> | undefined;
   #turn: Promise<unknown> = Promise.resolve();
+  #outstanding = 0;
 
   constructor(
     source: MapSource<A, R>,
@@ -85,9 +86,12 @@ export class MapIterator<A extends unknown[], R>
   }
 
   next(): Promise<IteratorResult<R, undefined>> {
-    // Serialised, so that calls made without awaiting still get results in order.
-    const step = this.#turn.then(() => this.#step());
-    this.#turn = step.catch(() => {});
+    // Calls made without awaiting the previous one run one after another, so
+    // that each gets the next result in order; `for await` never waits here.
+    const step = this.#outstanding++ === 0
+      ? this.#step()
+      : this.#turn.then(() => this.#step(), () => this.#step());
+    this.#turn = step;
     return step;
   }
 
@@ -97,38 +101,42 @@ export class MapIterator<A extends unknown[], R>
   }
 
   async #step(): Promise<IteratorResult<R, undefined>> {
-    if (this.#outcomeAt < this.#outcomes.length) return this.#nextOutcome();
-    while (this.#entries.length === 0) {
-      if (this.#closed) return DONE;
-      if (this.#failure !== undefined) {
-        this.#close();
-        throw this.#failure.error;
-      }
-      if (this.#exhausted) {
-        this.#close();
-        return DONE;
-      }
-      this.#arrival ??= Promise.withResolvers();
-      await this.#arrival.promise;
-    }
-    const entry = this.#entries.shift()!;
-    this.#current = entry;
-    this.#refill();
     try {
+      if (this.#outcomeAt < this.#outcomes.length) return this.#nextOutcome();
+      while (this.#entries.length === 0) {
+        if (this.#closed) return DONE;
+        if (this.#failure !== undefined) {
+          this.#close();
+          throw this.#failure.error;
+        }
+        if (this.#exhausted) {
+          this.#close();
+          return DONE;
+        }
+        this.#arrival ??= Promise.withResolvers();
+        await this.#arrival.promise;
+      }
+      const entry = this.#entries.shift()!;
+      this.#current = entry;
+      this.#refill();
       const { deadline } = this.#settings;
-      const result = deadline === Infinity
-        ? await entry.future
-        : await entry.future.result(remaining(deadline));
+      let result: R | BatchOutcome<R>[];
+      try {
+        result = deadline === Infinity
+          ? await entry.future
+          : await entry.future.result(remaining(deadline));
+      } catch (error) {
+        entry.future.cancel();
+        this.#close();
+        throw error;
+      }
       if (!entry.batch) return { done: false, value: result as R };
       this.#outcomes = result as BatchOutcome<R>[];
       this.#outcomeAt = 0;
       return this.#nextOutcome();
-    } catch (error) {
-      entry.future.cancel();
-      this.#close();
-      throw error;
     } finally {
       this.#current = undefined;
+      this.#outstanding--;
     }
   }
 
@@ -257,6 +265,8 @@ class ArgsReader<A extends unknown[]> {
   ) {
     this.#iterators = iterators;
     this.sync = sync;
+    // As Python's `zip()`, no inputs at all give no calls (not endless ones).
+    this.#done = iterators.length === 0;
   }
 
   static zip<A extends unknown[]>(inputs: Inputs): ArgsReader<A> {

@@ -221,7 +221,7 @@ export class ThreadPoolExecutor extends Executor {
     if (this.#broken !== undefined) return;
     this.#broken = new BrokenThreadPool(BROKEN_MESSAGE, { cause: error });
     for (const item of this.#queue.drain()) {
-      if (!item.future.cancelled()) item.future.setException(this.#broken);
+      if (!item.future.done()) item.future.setException(this.#broken);
     }
   }
 
@@ -297,7 +297,9 @@ class Slot {
   #drain(): void {
     for (let item = this.#host.take(); item; item = this.#host.take()) {
       const future = item.future;
-      if (!future.setRunningOrNotifyCancel()) continue;
+      // Finished by hand while queued: nothing to run (CPython's worker
+      // thread dies on it and the pool hangs).
+      if (future.done() || !future.setRunningOrNotifyCancel()) continue;
       let value: unknown;
       try {
         value = item.fn(...item.args);

@@ -29,6 +29,8 @@ const JOBS: Job[] = [
   { argv: [...deno, path("w1_thread.ts")] },
   { argv: ["bun", path("w1_thread.ts")] },
   { argv: ["python3", path("python/w1_thread.py")] },
+  { argv: [...deno, path("codec.ts")] },
+  { argv: ["bun", path("codec.ts")] },
 ];
 
 const RATIOS: Ratio[] = [

@@ -1,0 +1,431 @@
+import assert from "node:assert/strict";
+import { test } from "./_harness.ts";
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  FrameReader,
+  FrameTooLargeError,
+  FrameWriter,
+  ProtocolError,
+} from "../workers/_protocol.ts";
+import type { ParentMessage, WorkerMessage } from "../workers/_protocol.ts";
+import { decode, encode } from "../workers/_codec.ts";
+
+const text = new TextEncoder();
+
+/** One frame made by hand: 4-byte big-endian length, then the bytes. */
+function frame(payload: string | Uint8Array): Uint8Array {
+  const bytes = typeof payload === "string" ? text.encode(payload) : payload;
+  const out = new Uint8Array(4 + bytes.length);
+  new DataView(out.buffer).setUint32(0, bytes.length);
+  out.set(bytes, 4);
+  return out;
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/** The ProtocolError that pushing `chunks` raises. */
+function protocolError(reader: FrameReader, ...chunks: Uint8Array[]) {
+  try {
+    for (const chunk of chunks) reader.push(chunk);
+  } catch (error) {
+    assert.ok(error instanceof ProtocolError);
+    return error;
+  }
+  assert.fail("push() did not throw");
+}
+
+const MESSAGES: (ParentMessage | WorkerMessage)[] = [
+  { t: "init", modules: ["file:///m.ts"], maxFrameBytes: 1024 },
+  { t: "call", id: 1, fn: { m: "file:///m.ts", e: "add" }, args: [1, 2] },
+  { t: "batch", id: 2, fn: { k: 0, src: "(x) => x * 2" }, args: [[1], [2]] },
+  { t: "ready" },
+  { t: "ok", id: 1, value: "é中𝄞 \ud800 lone" },
+  { t: "err", id: 2, error: { $codec: [[1], ["E", { name: "Error" }]] } },
+];
+
+// ---------------------------------------------------------------------------
+// FrameWriter
+
+test("FrameWriter.add() writes a 4-byte big-endian length and UTF-8 JSON", () => {
+  const writer = new FrameWriter();
+  const message = { t: "ok", id: 7, value: "é" };
+  const length = writer.add(message);
+  const json = JSON.stringify(message);
+  const bytes = text.encode(json);
+  assert.equal(length, 4 + bytes.length);
+  assert.equal(writer.size, length);
+  assert.deepEqual(writer.take(), frame(json));
+  assert.equal(writer.size, 0);
+});
+
+test("FrameWriter.take() returns every frame added since the last take", () => {
+  const writer = new FrameWriter();
+  let total = 0;
+  for (const message of MESSAGES) total += writer.add(message);
+  const bytes = writer.take();
+  assert.equal(bytes.length, total);
+  assert.deepEqual(
+    bytes,
+    concat(...MESSAGES.map((m) => frame(JSON.stringify(m)))),
+  );
+  assert.deepEqual(writer.take(), new Uint8Array(0));
+});
+
+test("FrameWriter.take() hands out bytes that later adds never touch", () => {
+  const writer = new FrameWriter();
+  writer.add({ t: "ready" });
+  const first = writer.take();
+  const copy = first.slice();
+  writer.add({ t: "ok", id: 1, value: "x".repeat(100) });
+  assert.deepEqual(first, copy);
+
+  writer.add({ t: "ok", id: 2, value: "y".repeat(100_000) }); // handed over
+  const big = writer.take();
+  const bigCopy = big.slice();
+  writer.add({ t: "ok", id: 3, value: "z".repeat(100_000) });
+  assert.deepEqual(big, bigCopy);
+  assert.deepEqual(new FrameReader().push(writer.take()), [
+    { t: "ok", id: 3, value: "z".repeat(100_000) },
+  ]);
+});
+
+test("FrameWriter.take() views stay intact as the writer moves on", () => {
+  // ~1 MB of small batches: the writer starts many new buffers meanwhile.
+  const writer = new FrameWriter();
+  const taken: Uint8Array[] = [];
+  const copies: Uint8Array[] = [];
+  for (let i = 0; i < 3000; i++) {
+    writer.add({ t: "ok", id: i, value: "v".repeat(i % 500) });
+    if (i % 3 === 2) {
+      const bytes = writer.take();
+      taken.push(bytes);
+      copies.push(bytes.slice());
+    }
+  }
+  assert.deepEqual(taken, copies);
+  const reader = new FrameReader();
+  const ids = taken.flatMap((bytes) => reader.push(bytes))
+    .map((message) => (message as { id: number }).id);
+  assert.deepEqual(ids, Array.from({ length: 3000 }, (_, i) => i));
+});
+
+test("FrameWriter.add() grows its buffer for large and multibyte messages", () => {
+  const writer = new FrameWriter();
+  const messages = [
+    { t: "ok", id: 1, value: "a".repeat(70_000) },
+    { t: "ok", id: 2, value: "é".repeat(200_000) }, // 2 bytes per unit
+    { t: "ok", id: 3, value: "𝄞".repeat(100_000) }, // 4 bytes per 2 units
+    { t: "ok", id: 4, value: "中".repeat(300_000) }, // 3 bytes per unit
+  ];
+  for (const message of messages) writer.add(message);
+  assert.deepEqual(new FrameReader().push(writer.take()), messages);
+});
+
+test("FrameWriter.add() finishes when a character straddles the buffer end", () => {
+  // 4 + 6 + 65524 = 65534 bytes come before "中", which needs 3 of the
+  // 65536 the first buffer has.
+  const writer = new FrameWriter();
+  const message = { v: "a".repeat(65_524) + "中" };
+  writer.add(message);
+  assert.deepEqual(new FrameReader().push(writer.take()), [message]);
+});
+
+test("FrameWriter.add() escapes lone surrogates instead of corrupting them", () => {
+  const writer = new FrameWriter();
+  const message = { t: "ok", id: 1, value: "a\ud800b\udfffc" };
+  writer.add(message);
+  const [back] = new FrameReader().push(writer.take());
+  assert.deepEqual(back, message);
+});
+
+test("FrameWriter.add() throws FrameTooLargeError and keeps what it had", () => {
+  const writer = new FrameWriter(64);
+  writer.add({ t: "ready" });
+  const before = writer.size;
+  const big = { t: "ok", id: 1, value: "x".repeat(100) };
+  assert.throws(() => writer.add(big), (error: unknown) => {
+    assert.ok(error instanceof FrameTooLargeError);
+    assert.equal(error.name, "FrameTooLargeError");
+    assert.equal(error.bytes, JSON.stringify(big).length);
+    assert.equal(error.limit, 64);
+    assert.match(error.message, /exceeds maxFrameBytes \(64 bytes\)/);
+    return true;
+  });
+  assert.equal(writer.size, before);
+  assert.deepEqual(new FrameReader().push(writer.take()), [{ t: "ready" }]);
+});
+
+test("FrameWriter.add() counts the limit in UTF-8 bytes, not UTF-16 units", () => {
+  const message = { v: "é".repeat(30) }; // 38 units, 68 bytes of JSON
+  const json = JSON.stringify(message);
+  const bytes = text.encode(json).length;
+  const writer = new FrameWriter(bytes - 1);
+  writer.add({ fits: true });
+  assert.throws(
+    () => writer.add(message),
+    (error: unknown) =>
+      error instanceof FrameTooLargeError && error.bytes === bytes,
+  );
+  assert.deepEqual(new FrameReader().push(writer.take()), [{ fits: true }]);
+  assert.equal(new FrameWriter(bytes).add(message), 4 + bytes);
+
+  // Too long even in units: the size is counted without encoding.
+  const pairs = { v: "𝄞".repeat(40) };
+  assert.throws(
+    () => new FrameWriter(50).add(pairs),
+    (error: unknown) =>
+      error instanceof FrameTooLargeError &&
+      error.bytes === text.encode(JSON.stringify(pairs)).length,
+  );
+});
+
+test("FrameWriter.add() keeps what it had when it grew, then found it too large", () => {
+  const writer = new FrameWriter(100_000);
+  writer.add({ t: "ready" });
+  const big = { v: "é".repeat(60_000) }; // 60,008 units, 120,008 bytes
+  assert.throws(
+    () => writer.add(big),
+    (error: unknown) =>
+      error instanceof FrameTooLargeError && error.bytes === 120_008,
+  );
+  writer.add({ t: "ok", id: 1, value: 2 });
+  assert.deepEqual(new FrameReader().push(writer.take()), [
+    { t: "ready" },
+    { t: "ok", id: 1, value: 2 },
+  ]);
+});
+
+test("FrameWriter.add() rejects what is not a JSON object", () => {
+  const writer = new FrameWriter();
+  for (const bad of [undefined, null, 5, "s", [1], () => 1]) {
+    assert.throws(() => writer.add(bad), {
+      name: "TypeError",
+      message: "a message must be a JSON object",
+    });
+  }
+  assert.throws(() => writer.add({ n: 1n }), TypeError);
+  assert.equal(writer.size, 0);
+});
+
+test("FrameWriter() and FrameReader() reject a bad maxFrameBytes", () => {
+  for (const bad of [0, -1, 1.5, NaN, 2 ** 32, Infinity]) {
+    assert.throws(() => new FrameWriter(bad), RangeError);
+    assert.throws(() => new FrameReader(bad), RangeError);
+  }
+  assert.equal(DEFAULT_MAX_FRAME_BYTES, 256 * 1024 * 1024);
+  new FrameWriter(2 ** 32 - 1);
+  new FrameReader(1);
+});
+
+// ---------------------------------------------------------------------------
+// FrameReader
+
+test("FrameReader.push() returns the message of one whole frame", () => {
+  const reader = new FrameReader();
+  assert.deepEqual(reader.push(frame('{"t":"ready"}')), [{ t: "ready" }]);
+  assert.equal(reader.buffered, 0);
+});
+
+test("FrameReader.push() returns several frames of one chunk in order", () => {
+  const writer = new FrameWriter();
+  for (const message of MESSAGES) writer.add(message);
+  assert.deepEqual(new FrameReader().push(writer.take()), MESSAGES);
+});
+
+test("FrameReader.push() reassembles frames split at every byte boundary", () => {
+  const writer = new FrameWriter();
+  for (const message of MESSAGES) writer.add(message);
+  const stream = writer.take();
+  for (let cut = 0; cut <= stream.length; cut++) {
+    const reader = new FrameReader();
+    const got = [
+      ...reader.push(stream.subarray(0, cut)),
+      ...reader.push(stream.subarray(cut)),
+    ];
+    assert.deepEqual(got, MESSAGES, `cut at ${cut}`);
+    assert.equal(reader.buffered, 0);
+  }
+});
+
+test("FrameReader.push() reassembles a stream fed one byte at a time", () => {
+  const writer = new FrameWriter();
+  for (const message of MESSAGES) writer.add(message);
+  const stream = writer.take();
+  const reader = new FrameReader();
+  const got: unknown[] = [];
+  for (let i = 0; i < stream.length; i++) {
+    got.push(...reader.push(stream.subarray(i, i + 1)));
+  }
+  assert.deepEqual(got, MESSAGES);
+});
+
+test("FrameReader.push() accepts chunks it does not keep", () => {
+  const stream = concat(frame('{"a":1}'), frame('{"b":2}'));
+  const chunk = stream.slice(0, 17); // frame 1 (11 bytes), part of frame 2
+  const reader = new FrameReader();
+  assert.deepEqual(reader.push(chunk), [{ a: 1 }]);
+  chunk.fill(0); // a stdin reader may reuse its buffer
+  assert.deepEqual(reader.push(stream.subarray(17)), [{ b: 2 }]);
+});
+
+test("FrameReader.buffered counts the bytes of an incomplete frame", () => {
+  const stream = frame('{"t":"ready"}');
+  const reader = new FrameReader();
+  assert.equal(reader.buffered, 0);
+  reader.push(stream.subarray(0, 2));
+  assert.equal(reader.buffered, 2);
+  reader.push(stream.subarray(2, 7));
+  assert.equal(reader.buffered, 7);
+  reader.push(stream.subarray(7, 16));
+  assert.equal(reader.buffered, 16);
+  assert.deepEqual(reader.push(stream.subarray(16)), [{ t: "ready" }]);
+  assert.equal(reader.buffered, 0);
+});
+
+test("FrameReader.push() reads a large frame from many small chunks", () => {
+  const message = { t: "ok", id: 1, value: "é".repeat(500_000) };
+  const writer = new FrameWriter();
+  writer.add(message);
+  writer.add({ t: "ready" });
+  const stream = writer.take();
+  const reader = new FrameReader();
+  const got: unknown[] = [];
+  for (let at = 0; at < stream.length; at += 4093) {
+    got.push(...reader.push(stream.subarray(at, at + 4093)));
+  }
+  assert.deepEqual(got, [message, { t: "ready" }]);
+});
+
+test("FrameReader.push() throws ProtocolError on text written to stdout", () => {
+  const stray = text.encode("hello world\n");
+  const error = protocolError(new FrameReader(), stray);
+  assert.equal(error.name, "ProtocolError");
+  assert.match(error.message, /length prefix 1751477356 exceeds maxFrameBytes/);
+  assert.ok(error.message.includes('"hello world\\n"'), error.message);
+});
+
+test("FrameReader.push() shows stray text split before its 4th byte", () => {
+  const error = protocolError(
+    new FrameReader(),
+    text.encode("he"),
+    text.encode("llo world\n"),
+  );
+  assert.ok(error.message.includes('"hello world\\n"'), error.message);
+});
+
+test("FrameReader.push() throws ProtocolError on a length above its limit", () => {
+  const reader = new FrameReader(10);
+  assert.deepEqual(reader.push(frame('{"a":1}')), [{ a: 1 }]);
+  const error = protocolError(reader, frame('{"long":"enough"}'));
+  assert.match(error.message, /length prefix 17 exceeds maxFrameBytes \(10\)/);
+});
+
+test("FrameReader.push() throws ProtocolError on a payload that is not JSON", () => {
+  const error = protocolError(new FrameReader(), frame("{hello}"));
+  assert.match(error.message, /frame of 7 bytes is not valid JSON/);
+  assert.ok(error.message.includes('"{hello}"'), error.message);
+  protocolError(new FrameReader(), frame("")); // an empty payload
+  protocolError(new FrameReader(), frame('{"a":1}{"b":2}'));
+});
+
+test("FrameReader.push() throws ProtocolError on a payload that is not an object", () => {
+  for (const payload of ["[1]", '"s"', "5", "null", "\ufeff{}", "hello"]) {
+    const error = protocolError(new FrameReader(), frame(payload));
+    assert.match(error.message, /the payload does not begin with "\{"/);
+  }
+});
+
+test("FrameReader.push() catches stray text whose first bytes read as a fair length", () => {
+  // "\tsta" reads as 158,561,377 bytes, within the limit: the payload's
+  // first byte gives it away at once, where waiting for 150 MB would hang.
+  const error = protocolError(new FrameReader(), text.encode("\tstatus: ok\n"));
+  assert.ok(error.message.includes('"\\tstatus: ok\\n"'), error.message);
+
+  // A stray line feed before a real frame.
+  const shifted = concat(text.encode("\n"), frame('{"t":"ready"}'));
+  protocolError(new FrameReader(), shifted);
+});
+
+test("FrameReader.push() checks a payload's first byte when it comes late", () => {
+  const stream = frame("xy");
+  const reader = new FrameReader();
+  assert.deepEqual(reader.push(stream.subarray(0, 2)), []);
+  assert.deepEqual(reader.push(stream.subarray(2, 4)), []);
+  const error = protocolError(reader, stream.subarray(4));
+  const seen = '"\\u0000\\u0000\\u0000\\u0002xy"';
+  assert.ok(error.message.includes(seen), error.message);
+
+  const again = new FrameReader();
+  assert.deepEqual(again.push(stream.subarray(0, 4)), []);
+  assert.ok(protocolError(again, stream.subarray(4)).message.includes(seen));
+});
+
+test("FrameReader.push() throws ProtocolError on a payload that is not UTF-8", () => {
+  const bad = [
+    [0xff], // never valid
+    [0xc3], // truncated sequence
+    [0xed, 0xa0, 0x80], // an encoded surrogate
+    [0xc0, 0xaf], // overlong
+  ];
+  for (const bytes of bad) {
+    // {"<bad>":0}
+    const payload = [0x7b, 0x22, ...bytes, 0x22, 0x3a, 0x30, 0x7d];
+    const error = protocolError(
+      new FrameReader(),
+      frame(new Uint8Array(payload)),
+    );
+    assert.match(error.message, /is not valid UTF-8/);
+  }
+  // U+FFFD itself is valid.
+  assert.deepEqual(new FrameReader().push(frame('{"v":"\ufffd"}')), [
+    { v: "\ufffd" },
+  ]);
+});
+
+test("FrameReader.push() keeps the messages that came before bad bytes", () => {
+  const reader = new FrameReader();
+  const chunk = concat(
+    frame('{"a":1}'),
+    frame('{"b":2}'),
+    text.encode("oops!"),
+  );
+  const error = protocolError(reader, chunk);
+  assert.deepEqual(error.messages, [{ a: 1 }, { b: 2 }]);
+});
+
+test("FrameReader.push() keeps failing after a ProtocolError", () => {
+  const reader = new FrameReader();
+  const first = protocolError(reader, text.encode("hello world\n"));
+  const again = protocolError(reader, frame('{"a":1}'));
+  assert.equal(again.cause, first);
+  assert.deepEqual(again.messages, []);
+});
+
+test("FrameWriter and FrameReader carry codec values end to end", () => {
+  const shared = { n: 1 };
+  const value = [
+    shared,
+    shared,
+    new Date(5),
+    -0,
+    7n,
+    "\ud800",
+    new Map([[1, 2]]),
+  ];
+  const writer = new FrameWriter();
+  writer.add({ t: "ok", id: 9, value: encode(value, "result") });
+  const [message] = new FrameReader().push(writer.take()) as WorkerMessage[];
+  assert.equal(message.t, "ok");
+  const back = decode((message as { value: unknown }).value) as unknown[];
+  assert.deepEqual(back, value);
+  assert.equal(back[0], back[1]);
+  assert.ok(Object.is(back[3], -0));
+});

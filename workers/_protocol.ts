@@ -1,0 +1,468 @@
+/**
+ * The wire protocol between a process pool and its workers: messages, and
+ * the framing that carries them over a byte stream (stdin/stdout).
+ *
+ * Each frame is a 4-byte big-endian unsigned length N, then N bytes of UTF-8
+ * JSON holding one message, which is always a JSON object. That a payload
+ * begins with `{` is checked as soon as its first byte arrives, so that stray
+ * output on the stream is caught even when its first bytes read as a length
+ * within the limit (a line feed, a tab).
+ *
+ * Frames queued in one turn of the event loop are batched into one write
+ * ({@linkcode FrameWriter}); a reader cuts whatever chunks arrive back into
+ * messages ({@linkcode FrameReader}).
+ *
+ * Pure functions over values and `Uint8Array`s: no I/O, no runtime APIs.
+ *
+ * @module
+ */
+
+// ---------------------------------------------------------------------------
+// Messages. Field `t` is the kind, `id` the numeric call id; values marked
+// "wire" are what the codec's encode() returned.
+
+/** A function the worker can call: export `e` of module URL `m`, or source
+ * function number `k`, whose source `src` is sent the first time a worker
+ * needs it and is compiled once there. */
+export type FnRef =
+  | { m: string; e: string }
+  | { k: number; src?: string };
+
+/** A message from the pool to a worker. */
+export type ParentMessage =
+  /** Sent first: import `modules`, run `init(...args)` (`args` is the wire
+   * of an array), then answer `ready` or `init-failed`. */
+  | {
+    t: "init";
+    modules: string[];
+    init?: FnRef;
+    args?: unknown;
+    maxFrameBytes: number;
+  }
+  /** Call `fn(...args)`; `args` is the wire of an array. */
+  | { t: "call"; id: number; fn: FnRef; args: unknown }
+  /** Call `fn` once per argument list; `args` is the wire of an array of
+   * arrays. The answer is one `ok` whose value is the wire of an array of
+   * `[true, value]` or `[false, error]`, so each item keeps its outcome. */
+  | { t: "batch"; id: number; fn: FnRef; args: unknown };
+
+/** A message from a worker to the pool. */
+export type WorkerMessage =
+  /** Init is done: modules imported, initializer ran. */
+  | { t: "ready" }
+  /** Init threw; `error` is its wire. */
+  | { t: "init-failed"; error: unknown }
+  /** Call `id` returned; `value` is its wire. */
+  | { t: "ok"; id: number; value: unknown }
+  /** Call `id` threw; `error` is its wire. */
+  | { t: "err"; id: number; error: unknown };
+
+// ---------------------------------------------------------------------------
+// Framing.
+
+/** The largest frame payload accepted by default: 256 MiB. Large enough for
+ * any sane argument or result, small enough that a corrupt length prefix
+ * (text written to stdout reads as 0x20000000 bytes or more) is caught at
+ * once instead of being waited for. */
+export const DEFAULT_MAX_FRAME_BYTES: number = 256 * 1024 * 1024;
+
+/** What a 4-byte length prefix can express. */
+const MAX_LIMIT = 0xffff_ffff;
+const HEADER_BYTES = 4;
+/** The first byte of every payload: "{". */
+const OPEN_BRACE = 0x7b;
+/** How many bytes of a bad frame its error message shows. */
+const PREVIEW_BYTES = 64;
+/** The size of a writer's buffers; one grows beyond it only for a batch
+ * that does not fit. */
+const BUFFER_BYTES = 64 * 1024;
+/** JSON texts shorter than this are encoded by a JavaScript loop: below it,
+ * the fixed cost of a TextEncoder.encodeInto call dominates. */
+const SHORT_TEXT = 128;
+
+/** Thrown by {@linkcode FrameWriter.add} for a message whose JSON is larger
+ * than the frame limit. */
+export class FrameTooLargeError extends Error {
+  /** The size of the message's JSON, in UTF-8 bytes. */
+  readonly bytes: number;
+  /** The limit it exceeds, in bytes. */
+  readonly limit: number;
+
+  /** Makes the error; `name` is `"FrameTooLargeError"`. */
+  constructor(bytes: number, limit: number, options?: ErrorOptions) {
+    super(
+      `message of ${bytes} bytes exceeds maxFrameBytes (${limit} bytes)`,
+      options,
+    );
+    this.name = "FrameTooLargeError";
+    this.bytes = bytes;
+    this.limit = limit;
+  }
+}
+
+/** Thrown by {@linkcode FrameReader.push} for bytes that are not a valid
+ * frame; the stream cannot be trusted after it. */
+export class ProtocolError extends Error {
+  /** The messages of the complete, valid frames that preceded the bad bytes
+   * in the same chunk, in order, so that their calls can still be settled. */
+  readonly messages: readonly unknown[];
+
+  /** Makes the error; `name` is `"ProtocolError"`. */
+  constructor(
+    message?: string,
+    options?: ErrorOptions & { messages?: readonly unknown[] },
+  ) {
+    super(message, options);
+    this.name = "ProtocolError";
+    this.messages = options?.messages ?? [];
+  }
+}
+
+const utf8Encoder = new TextEncoder();
+// ignoreBOM: a leading BOM stays and fails JSON.parse; writers never send
+// one. The lossy decoder is the fast path (a fatal TextDecoder costs three
+// times as much per call on Deno); its output holds U+FFFD only if the bytes
+// were invalid or held U+FFFD themselves, and the fatal one tells which.
+const lossyDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
+const strictDecoder = new TextDecoder("utf-8", {
+  fatal: true,
+  ignoreBOM: true,
+});
+
+const EMPTY = new Uint8Array(0);
+
+/** Accumulates the frames queued in one turn so that they go out in one
+ * write.
+ *
+ * Frames are appended to a buffer, and {@linkcode FrameWriter.take} hands out
+ * a view of the bytes written since the last take, without copying: the
+ * writer never writes into bytes it handed out, and starts a new buffer when
+ * the current one is full (the old one lives on while views of it do). On
+ * Deno, allocating even a small `Uint8Array` costs more than a whole frame's
+ * encoding, so neither take nor add allocates in the common case. */
+export class FrameWriter {
+  readonly #limit: number;
+  #buffer: Uint8Array = EMPTY;
+  #view: DataView = new DataView(EMPTY.buffer);
+  /** Where the bytes not yet taken begin. */
+  #start = 0;
+  /** Where the next frame goes. */
+  #end = 0;
+
+  /**
+   * Makes an empty writer.
+   *
+   * @param maxFrameBytes The largest JSON payload of one frame, in bytes.
+   * @throws {RangeError} When `maxFrameBytes` is not an integer from 1 to
+   * 4294967295.
+   */
+  constructor(maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES) {
+    this.#limit = checkLimit(maxFrameBytes);
+  }
+
+  /** The number of bytes waiting to be taken. */
+  get size(): number {
+    return this.#end - this.#start;
+  }
+
+  /**
+   * Serialises one message with `JSON.stringify` and appends its frame.
+   *
+   * @param message The message: an object `JSON.stringify` accepts.
+   * @returns The frame's length in bytes, the 4-byte prefix included.
+   * @throws {FrameTooLargeError} When the JSON exceeds `maxFrameBytes`; the
+   * waiting bytes are unchanged.
+   * @throws {TypeError} When `message` is not an object in JSON (`[]`,
+   * `undefined`, a string) or `JSON.stringify` rejects it (a bigint, a
+   * cycle).
+   */
+  add(message: unknown): number {
+    const json: string | undefined = JSON.stringify(message);
+    if (json === undefined || json.charCodeAt(0) !== OPEN_BRACE) {
+      throw new TypeError("a message must be a JSON object");
+    }
+    // Every UTF-16 unit takes at least one byte: no need to encode to know.
+    if (json.length > this.#limit) {
+      throw new FrameTooLargeError(utf8Length(json), this.#limit);
+    }
+    // First, room for one byte per unit: what all-ASCII text needs.
+    this.#reserve(HEADER_BYTES + json.length, 0);
+    let at = this.#end + HEADER_BYTES;
+    let read = 0;
+    if (json.length < SHORT_TEXT) {
+      const buffer = this.#buffer;
+      for (; read < json.length; read++) {
+        const c = json.charCodeAt(read);
+        if (c >= 0x80) break;
+        buffer[at++] = c;
+      }
+    }
+    if (read < json.length) {
+      const rest = read === 0 ? json : json.slice(read);
+      let done = utf8Encoder.encodeInto(rest, this.#buffer.subarray(at));
+      at += done.written;
+      if (done.read < rest.length) {
+        // Out of room: make room for the worst case of what is left, three
+        // bytes per unit, so that this second pass always finishes.
+        const left = rest.slice(done.read);
+        const written = at - this.#end;
+        this.#reserve(written + 3 * left.length, written);
+        at = this.#end + written; // the buffer may have changed
+        done = utf8Encoder.encodeInto(left, this.#buffer.subarray(at));
+        at += done.written;
+      }
+    }
+    const bytes = at - this.#end - HEADER_BYTES;
+    if (bytes > this.#limit) throw new FrameTooLargeError(bytes, this.#limit);
+    this.#view.setUint32(this.#end, bytes); // big-endian
+    const length = at - this.#end;
+    this.#end = at;
+    return length;
+  }
+
+  /**
+   * Takes the waiting bytes, and empties the writer.
+   *
+   * @returns The frames added since the last call, in order, in a view the
+   * caller owns (the writer never writes into it again): fit to hand to
+   * `write()`.
+   */
+  take(): Uint8Array {
+    const bytes = this.#buffer.subarray(this.#start, this.#end);
+    this.#start = this.#end;
+    // A buffer grown for a huge batch is not kept for the small ones.
+    if (this.#buffer.length > BUFFER_BYTES) this.#replace(EMPTY, 0);
+    return bytes;
+  }
+
+  /** Ensures room for `bytes` more from the end, keeping what is not taken
+   * and the first `written` bytes of the frame being written there. */
+  #reserve(bytes: number, written: number): void {
+    if (this.#end + bytes <= this.#buffer.length) return;
+    const waiting = this.#end - this.#start;
+    const needed = waiting + bytes;
+    // The usual size when that fits, else exactly what the batch needs (a
+    // huge frame must not cost twice its size), or double if that is more.
+    const capacity = needed <= BUFFER_BYTES
+      ? BUFFER_BYTES
+      : Math.max(needed, 2 * this.#buffer.length);
+    this.#replace(new Uint8Array(capacity), waiting + written);
+  }
+
+  /** Moves the first `keep` bytes not yet taken to `buffer`. */
+  #replace(buffer: Uint8Array, keep: number): void {
+    if (keep > 0) {
+      buffer.set(this.#buffer.subarray(this.#start, this.#start + keep));
+    }
+    this.#end -= this.#start;
+    this.#start = 0;
+    this.#buffer = buffer;
+    this.#view = new DataView(buffer.buffer);
+  }
+}
+
+/** Cuts a byte stream into messages. Whole frames are parsed straight from
+ * the chunk they arrive in; only a frame split across chunks is copied, once,
+ * into a buffer of its exact size. */
+export class FrameReader {
+  readonly #limit: number;
+  /** The length prefix of a split frame, while fewer than 4 bytes came. */
+  readonly #header = new Uint8Array(HEADER_BYTES);
+  #headerBytes = 0;
+  /** The payload of a split frame, once its length is known. */
+  #payload: Uint8Array | undefined;
+  #payloadBytes = 0;
+  #failure: ProtocolError | undefined;
+
+  /**
+   * Makes a reader that has seen nothing yet.
+   *
+   * @param maxFrameBytes The largest JSON payload of one frame, in bytes.
+   * @throws {RangeError} When `maxFrameBytes` is not an integer from 1 to
+   * 4294967295.
+   */
+  constructor(maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES) {
+    this.#limit = checkLimit(maxFrameBytes);
+  }
+
+  /** The number of bytes of an incomplete frame held back. */
+  get buffered(): number {
+    return this.#payload === undefined
+      ? this.#headerBytes
+      : HEADER_BYTES + this.#payloadBytes;
+  }
+
+  /**
+   * Appends a chunk of the stream.
+   *
+   * @param chunk The next bytes; the reader does not keep a reference.
+   * @returns Every message completed by this chunk, `JSON.parse`d, in order.
+   * @throws {ProtocolError} When a length prefix exceeds `maxFrameBytes`, or
+   * a payload does not begin with `{` or is not UTF-8 JSON; the message shows
+   * the bytes seen (as text where printable), so that stray output is
+   * recognisable. Every later call throws too.
+   */
+  push(chunk: Uint8Array): unknown[] {
+    if (this.#failure !== undefined) {
+      throw new ProtocolError(
+        "the stream is unusable after an earlier protocol error",
+        { cause: this.#failure },
+      );
+    }
+    const messages: unknown[] = [];
+    try {
+      this.#read(chunk, messages);
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      this.#failure = new ProtocolError(error.message, { messages });
+      throw this.#failure;
+    }
+    return messages;
+  }
+
+  #read(chunk: Uint8Array, messages: unknown[]): void {
+    const end = chunk.length;
+    let at = 0;
+    // First finish the frame an earlier chunk began.
+    if (this.#headerBytes > 0) {
+      while (this.#headerBytes < HEADER_BYTES && at < end) {
+        this.#header[this.#headerBytes++] = chunk[at++];
+      }
+      if (this.#headerBytes < HEADER_BYTES) return;
+      this.#headerBytes = 0;
+      const length = readLength(this.#header, 0);
+      if (length > this.#limit) {
+        throw this.#tooLong(length, this.#splitFrame(chunk, at));
+      }
+      this.#payload = new Uint8Array(length);
+      this.#payloadBytes = 0;
+    }
+    if (this.#payload !== undefined) {
+      const payload = this.#payload;
+      if (this.#payloadBytes === 0 && at < end && chunk[at] !== OPEN_BRACE) {
+        throw notObject(this.#splitFrame(chunk, at));
+      }
+      const n = Math.min(payload.length - this.#payloadBytes, end - at);
+      payload.set(chunk.subarray(at, at + n), this.#payloadBytes);
+      this.#payloadBytes += n;
+      at += n;
+      if (this.#payloadBytes < payload.length) return;
+      this.#payload = undefined;
+      messages.push(parse(payload));
+    }
+    // Then every whole frame, straight from the chunk.
+    while (end - at >= HEADER_BYTES) {
+      const length = readLength(chunk, at);
+      if (length > this.#limit) {
+        throw this.#tooLong(length, chunk.subarray(at));
+      }
+      const body = at + HEADER_BYTES;
+      if (body < end && chunk[body] !== OPEN_BRACE) {
+        throw notObject(chunk.subarray(at));
+      }
+      const next = body + length;
+      if (next > end) break;
+      messages.push(parse(chunk.subarray(body, next)));
+      at = next;
+    }
+    // Keep the start of a frame that the next chunk will finish.
+    if (end - at >= HEADER_BYTES) {
+      const payload = new Uint8Array(readLength(chunk, at));
+      payload.set(chunk.subarray(at + HEADER_BYTES));
+      this.#payload = payload;
+      this.#payloadBytes = end - at - HEADER_BYTES;
+      this.#header.set(chunk.subarray(at, at + HEADER_BYTES)); // for errors
+    } else {
+      // At most 3 bytes, usually none: a loop beats set() and subarray().
+      while (at < end) this.#header[this.#headerBytes++] = chunk[at++];
+    }
+  }
+
+  /** The start of a frame whose header came in an earlier chunk, for an
+   * error message. */
+  #splitFrame(chunk: Uint8Array, at: number): Uint8Array {
+    const rest = chunk.subarray(at, at + PREVIEW_BYTES);
+    const bytes = new Uint8Array(HEADER_BYTES + rest.length);
+    bytes.set(this.#header);
+    bytes.set(rest, HEADER_BYTES);
+    return bytes;
+  }
+
+  #tooLong(length: number, frame: Uint8Array): ProtocolError {
+    return new ProtocolError(
+      `not a frame: length prefix ${length} exceeds maxFrameBytes ` +
+        `(${this.#limit}); bytes seen: ${preview(frame)}`,
+    );
+  }
+}
+
+function notObject(frame: Uint8Array): ProtocolError {
+  return new ProtocolError(
+    `not a frame: the payload does not begin with "{"; bytes seen: ${
+      preview(frame)
+    }`,
+  );
+}
+
+function parse(payload: Uint8Array): unknown {
+  const text = lossyDecoder.decode(payload);
+  if (text.includes("\ufffd")) {
+    try {
+      strictDecoder.decode(payload);
+    } catch {
+      throw new ProtocolError(
+        `frame of ${payload.length} bytes is not valid UTF-8: ` +
+          preview(payload),
+      );
+    }
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ProtocolError(
+      `frame of ${payload.length} bytes is not valid JSON ` +
+        `(${(error as Error).message}): ${preview(payload)}`,
+    );
+  }
+}
+
+function readLength(bytes: Uint8Array, at: number): number {
+  return ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) |
+    bytes[at + 3]) >>> 0;
+}
+
+/** The first bytes as a quoted string, so that stray text reads as text:
+ * `hello world\n` shows as "hello world\n"; control characters come out
+ * escaped, bytes that are not UTF-8 as U+FFFD. */
+function preview(bytes: Uint8Array): string {
+  const shown = JSON.stringify(
+    lossyDecoder.decode(bytes.subarray(0, PREVIEW_BYTES)),
+  );
+  return bytes.length > PREVIEW_BYTES ? `${shown}…` : shown;
+}
+
+function checkLimit(maxFrameBytes: number): number {
+  if (
+    !Number.isInteger(maxFrameBytes) || maxFrameBytes < 1 ||
+    maxFrameBytes > MAX_LIMIT
+  ) {
+    throw new RangeError(
+      `maxFrameBytes must be an integer from 1 to ${MAX_LIMIT}`,
+    );
+  }
+  return maxFrameBytes;
+}
+
+/** The UTF-8 size of a well-formed string such as JSON.stringify returns,
+ * for the error message when it is too large to encode. */
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    // A surrogate comes in a pair (JSON.stringify escapes lone ones): two
+    // units, four bytes.
+    bytes += c < 0x800 || (c >= 0xd800 && c < 0xe000) ? 1 : 2;
+  }
+  return bytes;
+}

@@ -1,0 +1,163 @@
+/**
+ * The floors of W2, W4 and W5 (BENCHMARKS.md) on the current runtime: bare
+ * children speaking length-prefixed JSON over stdio through the spawn
+ * adapters, with no futures, no codec and no error handling. These are the
+ * figures the process pool must approach.
+ *
+ * - W2: 20,000 calls `x + 2` over 2 children, with 1 and with 16 calls in
+ *   flight per child; the parent answers every reply of a chunk with one
+ *   write.
+ * - W4: from spawn to the first reply of a fresh child.
+ * - W5: one round trip to an idle child, p50 and p99.
+ *
+ * Runs under Deno and Bun; prints `name: value unit` lines, the runtime's
+ * name in every figure name. `BENCH_REPS` (default 3) repeats each figure.
+ *
+ * @module
+ */
+import process from "node:process";
+import { requireRuntime } from "../executor/_runtime.ts";
+import {
+  type ChildProcess,
+  spawnFor,
+  workerCommand,
+} from "../executor/_spawn.ts";
+import { FrameReader, FrameWriter } from "../workers/_protocol.ts";
+
+const CALLS = 20_000;
+const CHILDREN = 2;
+const COLD_STARTS = 10;
+const ROUND_TRIPS = 2_000;
+const REPS = Number(process.env.BENCH_REPS ?? 3);
+const runtime = requireRuntime("bench/floor_process.ts");
+const spawn = await spawnFor(runtime);
+const command = workerCommand(
+  runtime,
+  new URL("_floor_worker.ts", import.meta.url),
+);
+
+interface Reply {
+  id: number;
+  v: number;
+}
+
+/** A child and the frames it answers; `onReply` is set per workload. */
+class Child {
+  readonly process: ChildProcess;
+  readonly exited: Promise<unknown>;
+  readonly writer = new FrameWriter();
+  onReply: (reply: Reply) => void = () => {};
+  readonly #reader = new FrameReader();
+
+  constructor() {
+    const { promise, resolve } = Promise.withResolvers<unknown>();
+    this.exited = promise;
+    this.process = spawn({
+      command,
+      onStdout: (chunk) => {
+        for (const reply of this.#reader.push(chunk)) {
+          this.onReply(reply as Reply);
+        }
+        this.flush();
+      },
+      onExit: resolve,
+    });
+  }
+
+  send(id: number, x: number): void {
+    this.writer.add({ id, x });
+  }
+
+  flush(): void {
+    if (this.writer.size > 0) this.process.write(this.writer.take());
+  }
+
+  /** One round trip. */
+  ping(): Promise<void> {
+    return new Promise((resolve) => {
+      this.onReply = () => resolve();
+      this.send(0, 0);
+      this.flush();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.process.closeStdin();
+    await this.exited;
+  }
+}
+
+/** W2: round trips per second with `depth` calls in flight per child. */
+async function throughput(depth: number): Promise<number> {
+  const children = Array.from({ length: CHILDREN }, () => new Child());
+  await Promise.all(children.map((child) => child.ping()));
+  let sent = 0;
+  let received = 0;
+  let sum = 0;
+  const start = performance.now();
+  await new Promise<void>((resolve) => {
+    for (const child of children) {
+      child.onReply = (reply) => {
+        sum += reply.v;
+        if (++received === CALLS) resolve();
+        else if (sent < CALLS) child.send(sent, sent++);
+      };
+      for (let i = 0; i < depth && sent < CALLS; i++) child.send(sent, sent++);
+      child.flush();
+    }
+  });
+  const elapsed = performance.now() - start;
+  await Promise.all(children.map((child) => child.close()));
+  if (sum !== (CALLS * (CALLS - 1)) / 2 + 2 * CALLS) {
+    throw new Error(`wrong sum ${sum}`);
+  }
+  return CALLS / (elapsed / 1000);
+}
+
+/** W4: milliseconds from spawn to the first reply, median of fresh children. */
+async function coldStart(): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < COLD_STARTS; i++) {
+    const start = performance.now();
+    const child = new Child();
+    await child.ping();
+    times.push(performance.now() - start);
+    await child.close();
+  }
+  return percentile(times, 0.5);
+}
+
+/** W5: microseconds per round trip to an idle child, p50 and p99. */
+async function latency(): Promise<[number, number]> {
+  const child = new Child();
+  for (let i = 0; i < 100; i++) await child.ping();
+  const times: number[] = [];
+  for (let i = 0; i < ROUND_TRIPS; i++) {
+    const start = performance.now();
+    await child.ping();
+    times.push((performance.now() - start) * 1000);
+  }
+  await child.close();
+  return [percentile(times, 0.5), percentile(times, 0.99)];
+}
+
+function percentile(values: number[], rank: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * rank))];
+}
+
+await throughput(16); // warm-up
+for (let rep = 0; rep < REPS; rep++) {
+  for (const depth of [1, 16]) {
+    const rate = Math.round(await throughput(depth));
+    console.log(
+      `w2-floor-${depth}-in-flight-${runtime}: ${rate} round-trips/s`,
+    );
+  }
+  console.log(
+    `w4-floor-process-${runtime}: ${(await coldStart()).toFixed(1)} ms`,
+  );
+  const [p50, p99] = await latency();
+  console.log(`w5-floor-process-p50-${runtime}: ${Math.round(p50)} µs`);
+  console.log(`w5-floor-process-p99-${runtime}: ${Math.round(p99)} µs`);
+}

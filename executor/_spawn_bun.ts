@@ -1,0 +1,273 @@
+/**
+ * The Bun half of `_spawn.ts`: children started with `Bun.spawn`.
+ *
+ * In Bun, `Subprocess.unref()` does not cover a pending read on the child's
+ * stdout or stderr stream: that read alone keeps the parent alive. So an
+ * unref'd child's streams are paused by releasing their readers (a standard
+ * way to withdraw a pending read, which loses no data), and resumed on
+ * `ref()` or when the child exits.
+ *
+ * @module
+ */
+import {
+  type ChildExit,
+  type ChildProcess,
+  drainWithGrace,
+  rethrowLater,
+  spawnError,
+  type SpawnOptions,
+  StderrTail,
+} from "./_spawn.ts";
+
+/** The part of Bun's `FileSink` used here. */
+interface FileSink {
+  /** A promise when the bytes could not all be written at once. */
+  write(chunk: Uint8Array): number | Promise<number>;
+  flush(): number | Promise<number>;
+  end(): number | Promise<number>;
+}
+
+/** The part of Bun's `Subprocess` used here. */
+interface Subprocess {
+  readonly pid: number;
+  readonly stdin: FileSink;
+  readonly stdout: ReadableStream<Uint8Array>;
+  readonly stderr: ReadableStream<Uint8Array>;
+  readonly exited: Promise<number>;
+  readonly exitCode: number | null;
+  readonly signalCode: string | null;
+  kill(signal?: string): void;
+  ref(): void;
+  unref(): void;
+}
+
+/** The part of the `Bun` global used here. */
+interface BunGlobal {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly stderr: { writer(): FileSink };
+  spawn(options: {
+    cmd: string[];
+    cwd?: string;
+    env?: Record<string, string | undefined>;
+    stdin: "pipe";
+    stdout: "pipe";
+    stderr: "pipe";
+  }): Subprocess;
+}
+
+const Bun = (globalThis as unknown as { Bun: BunGlobal }).Bun;
+
+/**
+ * Starts a child with piped stdin, stdout and stderr.
+ *
+ * @param options What to run and where its output goes.
+ * @returns The running child.
+ * @throws {Error} When the program cannot be started (not found, not allowed).
+ */
+export function spawn(options: SpawnOptions): ChildProcess {
+  const [program] = options.command;
+  if (program === undefined) throw new TypeError("the command is empty");
+  let process: Subprocess;
+  try {
+    process = Bun.spawn({
+      cmd: [...options.command],
+      cwd: options.cwd,
+      // Bun replaces the environment where Deno extends it.
+      env: options.env === undefined
+        ? undefined
+        : { ...Bun.env, ...options.env },
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+  } catch (error) {
+    throw spawnError(program, error);
+  }
+  return new BunChild(process, options);
+}
+
+class BunChild implements ChildProcess {
+  readonly pid: number;
+  readonly #process: Subprocess;
+  readonly #tail = new StderrTail();
+  readonly #stdout: PausableRead;
+  readonly #stderr: PausableRead;
+  #stdinOpen = true;
+  #flushQueued = false;
+  #exited = false;
+
+  constructor(process: Subprocess, options: SpawnOptions) {
+    this.pid = process.pid;
+    this.#process = process;
+    this.#stdout = new PausableRead(process.stdout, (chunk) => {
+      try {
+        options.onStdout(chunk);
+      } catch (error) {
+        rethrowLater(error);
+      }
+    });
+    this.#stderr = new PausableRead(process.stderr, (chunk) => {
+      this.#tail.push(chunk);
+      forwardToStderr(chunk);
+    });
+    this.#finish().then(options.onExit).catch(rethrowLater);
+  }
+
+  write(bytes: Uint8Array): void {
+    if (!this.#stdinOpen || bytes.length === 0) return;
+    // The sink buffers in order; one flush at the end of the turn sends
+    // everything written in the turn in one write.
+    this.#settle(() => this.#process.stdin.write(bytes));
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => {
+      this.#flushQueued = false;
+      if (this.#stdinOpen) this.#settle(() => this.#process.stdin.flush());
+    });
+  }
+
+  closeStdin(): void {
+    if (!this.#stdinOpen) return;
+    this.#settle(() => this.#process.stdin.end());
+    this.#stdinOpen = false;
+  }
+
+  kill(signal: "SIGTERM" | "SIGKILL"): void {
+    try {
+      this.#process.kill(signal);
+    } catch {
+      // Already exited: onExit reports how.
+    }
+  }
+
+  ref(): void {
+    this.#process.ref();
+    this.#stdout.resume();
+    this.#stderr.resume();
+  }
+
+  unref(): void {
+    this.#process.unref();
+    if (this.#exited) return;
+    this.#stdout.pause();
+    this.#stderr.pause();
+  }
+
+  stderrTail(): string {
+    return this.#tail.text();
+  }
+
+  /** Runs a stdin sink call; a failure, now or later, only means that the
+   * child is gone, which onExit reports. */
+  #settle(call: () => number | Promise<number>): void {
+    const closed = (): void => {
+      this.#stdinOpen = false;
+    };
+    try {
+      const result = call();
+      if (result instanceof Promise) result.catch(closed);
+    } catch {
+      closed();
+    }
+  }
+
+  async #finish(): Promise<ChildExit> {
+    await this.#process.exited;
+    this.#exited = true;
+    this.#stdout.resume();
+    this.#stderr.resume();
+    await drainWithGrace(
+      Promise.all([this.#stdout.done, this.#stderr.done]),
+      () => {
+        this.#stdout.cancel();
+        this.#stderr.cancel();
+      },
+    );
+    this.closeStdin();
+    const signal = this.#process.signalCode;
+    return signal === null
+      ? { code: this.#process.exitCode, signal: null }
+      : { code: null, signal };
+  }
+}
+
+/** Reads a stream chunk by chunk, and can stop reading for a while without
+ * losing data: `pause()` releases the reader, which withdraws its pending
+ * read; `resume()` takes a new reader where the old one stopped. */
+class PausableRead {
+  /** Fulfils at EOF, on error or after `cancel()`; never rejects. */
+  readonly done: Promise<void>;
+  readonly #stream: ReadableStream<Uint8Array>;
+  readonly #onChunk: (chunk: Uint8Array) => void;
+  #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  #paused = false;
+  #cancelled = false;
+  #wake: (() => void) | undefined;
+
+  constructor(
+    stream: ReadableStream<Uint8Array>,
+    onChunk: (chunk: Uint8Array) => void,
+  ) {
+    this.#stream = stream;
+    this.#onChunk = onChunk;
+    this.done = this.#run();
+  }
+
+  pause(): void {
+    this.#paused = true;
+    const reader = this.#reader;
+    this.#reader = undefined;
+    reader?.releaseLock();
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#wake?.();
+  }
+
+  cancel(): void {
+    this.#cancelled = true;
+    this.#reader?.cancel().catch(() => {});
+    this.resume();
+  }
+
+  async #run(): Promise<void> {
+    for (;;) {
+      while (this.#paused && !this.#cancelled) {
+        await new Promise<void>((resolve) => this.#wake = resolve);
+        this.#wake = undefined;
+      }
+      if (this.#cancelled) return;
+      const reader = this.#stream.getReader();
+      this.#reader = reader;
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          this.#onChunk(value);
+        }
+      } catch {
+        // pause() released this reader: go round. Anything else is the end.
+        if (this.#reader === reader) return;
+      } finally {
+        if (this.#reader === reader) {
+          this.#reader = undefined;
+          reader.releaseLock();
+        }
+      }
+    }
+  }
+}
+
+let stderrSink: FileSink | undefined;
+
+function forwardToStderr(chunk: Uint8Array): void {
+  stderrSink ??= Bun.stderr.writer();
+  try {
+    for (const result of [stderrSink.write(chunk), stderrSink.flush()]) {
+      if (result instanceof Promise) result.catch(() => {});
+    }
+  } catch {
+    // The parent's stderr is closed: the tail still has the lines.
+  }
+}

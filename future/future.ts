@@ -110,8 +110,10 @@ export class Future<T> extends Promise<T> {
   #hasException = false;
   #callbacks: StoredCallback[] | undefined = undefined;
   // Typed `unknown` so that `Future<T>` stays covariant in `T`.
-  readonly #resolve: (value: unknown) => void;
-  readonly #reject: (reason: unknown) => void;
+  // Dropped once settled: a done future that is kept around (a list of
+  // results) then holds only its value.
+  #resolve: ((value: unknown) => void) | undefined;
+  #reject: ((reason: unknown) => void) | undefined;
 
   static {
     watch = (future, fn) => {
@@ -378,14 +380,15 @@ export class Future<T> extends Promise<T> {
   /** Settles the promise side, then runs the done callbacks. */
   #settle(): void {
     if (this.#state === "FINISHED" && !this.#hasException) {
-      this.#resolve(this.#result);
+      this.#resolve!(this.#result);
     } else {
       // Handled before it rejects: a failure nobody awaits stays silent.
       super.then(undefined, ignore);
-      this.#reject(
+      this.#reject!(
         this.#state === "CANCELLED" ? new CancelledError() : this.#exception,
       );
     }
+    this.#resolve = this.#reject = undefined;
     const callbacks = this.#callbacks;
     if (callbacks === undefined) return;
     this.#callbacks = undefined;

@@ -25,16 +25,13 @@ interface CallbackSlot {
 type StoredCallback = CallbackSlot["call"];
 
 // A future is a native promise, so that `await future` takes the engine's
-// fast path (measured 2.5x faster than awaiting a thenable). The promise's
-// resolvers are caught by this executor without a closure per future.
+// fast path (measured 2.5x faster than awaiting a thenable). Its resolve
+// function is caught by this executor without a closure per future; the
+// reject function is not kept (64 bytes a pending future): a failure
+// resolves the future with a rejected promise instead.
 let capturedResolve: (value: unknown) => void;
-let capturedReject: (reason: unknown) => void;
-function captureResolvers(
-  resolve: (value: never) => void,
-  reject: (reason: unknown) => void,
-): void {
+function captureResolve(resolve: (value: never) => void): void {
   capturedResolve = resolve as (value: unknown) => void;
-  capturedReject = reject;
 }
 function ignore(): void {}
 
@@ -113,7 +110,6 @@ export class Future<T> extends Promise<T> {
   // Dropped once settled: a done future that is kept around (a list of
   // results) then holds only its value.
   #resolve: ((value: unknown) => void) | undefined;
-  #reject: ((reason: unknown) => void) | undefined;
 
   static {
     watch = (future, fn) => {
@@ -143,9 +139,8 @@ export class Future<T> extends Promise<T> {
    * ```
    */
   constructor() {
-    super(captureResolvers);
+    super(captureResolve);
     this.#resolve = capturedResolve;
-    this.#reject = capturedReject;
   }
 
   /** The current state, read-only. */
@@ -382,13 +377,15 @@ export class Future<T> extends Promise<T> {
     if (this.#state === "FINISHED" && !this.#hasException) {
       this.#resolve!(this.#result);
     } else {
-      // Handled before it rejects: a failure nobody awaits stays silent.
-      super.then(undefined, ignore);
-      this.#reject!(
+      const failure = Promise.reject(
         this.#state === "CANCELLED" ? new CancelledError() : this.#exception,
       );
+      // Both handled before they reject: a failure nobody awaits stays silent.
+      failure.catch(ignore);
+      super.then(undefined, ignore);
+      this.#resolve!(failure);
     }
-    this.#resolve = this.#reject = undefined;
+    this.#resolve = undefined;
     const callbacks = this.#callbacks;
     if (callbacks === undefined) return;
     this.#callbacks = undefined;

@@ -35,15 +35,15 @@ function captureResolve(resolve: (value: never) => void): void {
 }
 function ignore(): void {}
 
-/** The only transitions a future may make; every other one is a bug. */
-const ALLOWED: Readonly<
-  Record<FutureState, Partial<Record<FutureState, true>>>
-> = {
-  PENDING: { RUNNING: true, FINISHED: true, CANCELLED: true },
-  RUNNING: { FINISHED: true },
-  CANCELLED: {},
-  FINISHED: {},
-};
+/**
+ * Whether a future may go from `from` to `to`: PENDING to anything else,
+ * RUNNING to FINISHED, nothing out of CANCELLED or FINISHED.
+ */
+function allowed(from: FutureState, to: FutureState): boolean {
+  return from === "PENDING"
+    ? to !== "PENDING"
+    : from === "RUNNING" && to === "FINISHED";
+}
 
 /**
  * Calls `fn` once when `future` is done (at once if it already is) and returns
@@ -101,8 +101,8 @@ export class Future<T> extends Promise<T> {
   }
 
   #state: FutureState = "PENDING";
-  #result: T | undefined = undefined;
-  #exception: unknown = undefined;
+  // The result, or the exception when `#hasException`.
+  #value: unknown = undefined;
   // A flag, never a test of the value: `throw undefined` is an exception too.
   #hasException = false;
   #callbacks: StoredCallback[] | undefined = undefined;
@@ -266,7 +266,7 @@ export class Future<T> extends Promise<T> {
   async exception(timeout?: number): Promise<unknown> {
     await this.#whenDone(timeout);
     if (this.#state === "CANCELLED") throw new CancelledError();
-    return this.#exception;
+    return this.#hasException ? this.#value : undefined;
   }
 
   /**
@@ -332,7 +332,7 @@ export class Future<T> extends Promise<T> {
    */
   setResult(value: T): void {
     this.#moveTo("FINISHED", "set the result");
-    this.#result = value;
+    this.#value = value;
     this.#settle();
   }
 
@@ -354,7 +354,7 @@ export class Future<T> extends Promise<T> {
    */
   setException(error: unknown): void {
     this.#moveTo("FINISHED", "set the exception");
-    this.#exception = error;
+    this.#value = error;
     this.#hasException = true;
     this.#settle();
   }
@@ -364,7 +364,7 @@ export class Future<T> extends Promise<T> {
   /** The one guarded transition: every state change goes through here. */
   #moveTo(to: FutureState, action: string): void {
     const from = this.#state;
-    if (ALLOWED[from][to] !== true) {
+    if (!allowed(from, to)) {
       throw new InvalidStateError(
         `${from}: cannot ${action} of a future that is ${from.toLowerCase()}`,
       );
@@ -375,10 +375,10 @@ export class Future<T> extends Promise<T> {
   /** Settles the promise side, then runs the done callbacks. */
   #settle(): void {
     if (this.#state === "FINISHED" && !this.#hasException) {
-      this.#resolve!(this.#result);
+      this.#resolve!(this.#value);
     } else {
       const failure = Promise.reject(
-        this.#state === "CANCELLED" ? new CancelledError() : this.#exception,
+        this.#state === "CANCELLED" ? new CancelledError() : this.#value,
       );
       // Both handled before they reject: a failure nobody awaits stays silent.
       failure.catch(ignore);

@@ -160,7 +160,10 @@ export class ThreadPoolExecutor extends Executor {
       fn: fn as (...args: unknown[]) => unknown,
       args,
     });
-    this.#wakeSlot();
+    // Most submissions find every slot busy: skip the call then.
+    if (this.#idle.length !== 0 || this.#slots < this.#maxWorkers) {
+      this.#wakeSlot();
+    }
     return future;
   }
 
@@ -302,7 +305,7 @@ class Slot {
       if (future.done() || !future.setRunningOrNotifyCancel()) continue;
       let value: unknown;
       try {
-        value = item.fn(...item.args);
+        value = call(item.fn, item.args);
       } catch (error) {
         settle(future, false, error);
         continue;
@@ -326,6 +329,20 @@ class Slot {
   #fail(error: unknown): void {
     this.#host.fail(error);
     this.#host.rest(this);
+  }
+}
+
+/** `fn(...args)`, without the cost of a spread for the common arities. */
+function call(fn: (...args: unknown[]) => unknown, args: unknown[]): unknown {
+  switch (args.length) {
+    case 0:
+      return fn();
+    case 1:
+      return fn(args[0]);
+    case 2:
+      return fn(args[0], args[1]);
+    default:
+      return fn(...args);
   }
 }
 

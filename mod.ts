@@ -3,6 +3,8 @@
  * collect their results with futures.
  *
  * - `ThreadPoolExecutor`: a bounded pool on the event loop, for async I/O.
+ * - `ProcessPoolExecutor`: long-lived Deno or Bun subprocesses, for CPU-bound
+ *   work.
  * - `Future`, `wait()`, `asCompleted()`: the futures themselves, usable
  *   with any executor or by hand.
  *
@@ -63,3 +65,11 @@ export {
   ThreadPoolExecutor,
   type ThreadPoolExecutorOptions,
 } from "./executor/thread_pool_executor.ts";
+export {
+  type DenoPermissionName,
+  type PermissionGrant,
+  ProcessPoolExecutor,
+  type ProcessPoolExecutorOptions,
+  type RuntimeName,
+  type WorkerPermissions,
+} from "./executor/process_pool_executor.ts";

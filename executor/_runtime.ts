@@ -10,8 +10,19 @@
 /** A runtime that can run worker subprocesses. */
 export type RuntimeName = "deno" | "bun";
 
+/** One of Deno's permission names. */
+export type DenoPermissionName =
+  | "read"
+  | "write"
+  | "net"
+  | "env"
+  | "run"
+  | "ffi"
+  | "sys"
+  | "import";
+
 /** The names of Deno's permissions, in the order their flags are written. */
-export const DENO_PERMISSION_NAMES = [
+export const DENO_PERMISSION_NAMES: readonly DenoPermissionName[] = [
   "read",
   "write",
   "net",
@@ -20,10 +31,7 @@ export const DENO_PERMISSION_NAMES = [
   "ffi",
   "sys",
   "import",
-] as const;
-
-/** One of Deno's permission names. */
-export type DenoPermissionName = typeof DENO_PERMISSION_NAMES[number];
+];
 
 interface MaybeRuntimes {
   readonly Bun?: unknown;

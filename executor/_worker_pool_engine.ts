@@ -1,0 +1,478 @@
+/**
+ * The part of a pool of long-lived workers that does not depend on how the
+ * workers are reached: the queue of calls, starting workers on demand,
+ * sending each worker its next calls ahead of time, matching answers to
+ * calls, replacing workers after `maxTasksPerChild`, and breaking, shutting
+ * down and terminating the pool. A transport (subprocesses over stdio, Web
+ * Workers) implements {@linkcode EngineWorker} and reports back through
+ * {@linkcode WorkerListener}.
+ *
+ * @module
+ */
+import type { Future } from "../future/future.ts";
+import { Queue } from "./_queue.ts";
+
+/** A call waiting for, or running on, a worker. */
+export interface EngineItem {
+  /** The call's future: RUNNING once sent, FINISHED once answered. */
+  readonly future: Future<unknown>;
+  /** Finishes the future from the worker's answer (`ok`: a result, else an
+   * exception), in the transport's encoding. Must not throw. */
+  settle(ok: boolean, payload: unknown): void;
+}
+
+/** One worker, as the transport drives it. */
+export interface EngineWorker<I extends EngineItem> {
+  /** Queues call `id` for the next {@linkcode EngineWorker.flush}. Throws
+   * when this call cannot be sent (nothing is queued then): its future fails
+   * with the error and the worker stays usable. */
+  send(id: number, item: I): void;
+  /** Sends everything queued since the last flush, in one write. */
+  flush(): void;
+  /** Sends no more calls: the worker exits once it has answered them. */
+  close(): void;
+  /** Ends the worker by a signal. */
+  kill(signal: "SIGTERM" | "SIGKILL"): void;
+  /** Whether the worker may keep the parent's event loop alive. */
+  hold(held: boolean): void;
+}
+
+/** What a transport reports about its worker. */
+export interface WorkerListener {
+  /** The worker is initialised (modules loaded, initializer ran). */
+  ready(): void;
+  /** The worker's initializer failed with `error`. */
+  initFailed(error: unknown): void;
+  /** Call `id` was answered; `payload` goes to the item's `settle()`. */
+  answered(id: number, ok: boolean, payload: unknown): void;
+  /** The answers of one read are in: a good time to send more. */
+  idle(): void;
+  /** The worker broke the protocol and cannot be trusted: the pool breaks
+   * and kills it (`exited` follows). `message` says what it did. */
+  failed(message: string, cause?: unknown): void;
+  /** The worker is gone; `how` says how it ended and what it last wrote,
+   * e.g. "worker 42 exited with code 1". */
+  exited(how: string): void;
+}
+
+/** The pool-specific parts the engine needs. */
+export interface EngineHost<I extends EngineItem> {
+  /** Gets ready to start workers (loads what they need); called once. */
+  prepare(): Promise<void>;
+  /** Starts a worker that reports to `listener`. Throws when it cannot. */
+  start(listener: WorkerListener): EngineWorker<I>;
+  /** The pool's `Broken…` error, for `reason`; `detail` says what happened
+   * (e.g. "worker 42 exited with code 1"). */
+  broken(reason: BreakReason, detail: string, cause?: unknown): Error;
+}
+
+/** Why a pool breaks: a worker could not start, its initializer failed, it
+ * broke the protocol, it died, or it was terminated on purpose (which fails
+ * its calls without breaking the pool). */
+export type BreakReason =
+  | "start"
+  | "initializer"
+  | "protocol"
+  | "died"
+  | "terminated";
+
+/** The engine's settings. */
+export interface EngineOptions {
+  /** How many workers may run at once. */
+  readonly maxWorkers: number;
+  /** How many calls a worker runs before it is replaced. */
+  readonly maxTasksPerChild: number;
+}
+
+/**
+ * How much work, in ms, a worker is sent ahead of time. A worker answers
+ * all the calls of a read in one write and then waits for more, so every
+ * round trip costs it a parent turnaround: the more calls per round trip,
+ * the less that costs per call. But a call sent is RUNNING (no longer
+ * cancellable) and bound to its worker, so only short calls are sent ahead:
+ * a worker's window is this budget over its measured time per call, and a
+ * call longer than the budget waits here for a worker that is free.
+ */
+const AHEAD_MS = 2;
+/** A bound on any worker's window, however short its calls. */
+const MAX_WINDOW = 1024;
+/** The weight of the latest round trip in a worker's time per call. */
+const SMOOTHING = 0.25;
+
+type SlotState = "starting" | "ready" | "closing" | "gone";
+
+/** The engine's record of one worker. */
+class Slot<I extends EngineItem> {
+  worker!: EngineWorker<I>;
+  state: SlotState = "starting";
+  /** Calls sent and not yet answered, oldest first. */
+  readonly ids: number[] = [];
+  readonly items: I[] = [];
+  readonly sentAt: number[] = [];
+  head = 0;
+  /** How many calls may be in flight at once; see `AHEAD_MS`. */
+  window = 1;
+  /** The time per call, in ms, smoothed; assumed long until measured. */
+  perCall = AHEAD_MS;
+  /** How many more calls this worker may be sent. */
+  budget: number;
+  /** When the worker last answered (or became ready). */
+  lastAnswerAt = 0;
+  /** Since when the calls answered in the current read have been running. */
+  readStart = 0;
+  readAnswers = 0;
+  held = true;
+  /** Lets go of the event loop if the worker is still idle by then. */
+  release: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(budget: number) {
+    this.budget = budget;
+  }
+
+  get inFlight(): number {
+    return this.ids.length - this.head;
+  }
+
+  push(id: number, item: I, now: number): void {
+    this.ids.push(id);
+    this.items.push(item);
+    this.sentAt.push(now);
+  }
+
+  /** Removes the oldest call in flight and returns it with its send time. */
+  shift(): [I, number] {
+    const at = this.head++;
+    const item = this.items[at];
+    const sentAt = this.sentAt[at];
+    this.items[at] = undefined as unknown as I; // let it be collected
+    if (this.head === this.ids.length) this.#forget(this.head);
+    else if (this.head >= 1024 && this.head * 2 >= this.ids.length) {
+      // Never idle, so never emptied: drop the answered part now and then.
+      this.#forget(this.head);
+    }
+    return [item, sentAt];
+  }
+
+  /** Removes every call in flight, oldest first. */
+  drain(): I[] {
+    const rest = this.items.slice(this.head);
+    this.#forget(this.ids.length);
+    return rest;
+  }
+
+  /** Drops the first `count` entries, all of them answered or drained. */
+  #forget(count: number): void {
+    if (count === this.ids.length) {
+      this.ids.length = this.items.length = this.sentAt.length = 0;
+    } else {
+      this.ids.splice(0, count);
+      this.items.splice(0, count);
+      this.sentAt.splice(0, count);
+    }
+    this.head -= Math.min(this.head, count);
+  }
+}
+
+/**
+ * Runs calls on workers that a host starts; see the module documentation.
+ *
+ * @typeParam I The pool's call items.
+ */
+export class WorkerPoolEngine<I extends EngineItem> {
+  readonly #host: EngineHost<I>;
+  readonly #maxWorkers: number;
+  readonly #maxTasks: number;
+  readonly #queue = new Queue<I>();
+  readonly #slots = new Set<Slot<I>>();
+  #prepared: Promise<void> | undefined;
+  #ready = false;
+  #pumpQueued = false;
+  #nextId = 1;
+  #shutdown = false;
+  #terminating = false;
+  #broken: Error | undefined;
+  #gone: PromiseWithResolvers<void> | undefined;
+
+  constructor(host: EngineHost<I>, options: EngineOptions) {
+    this.#host = host;
+    this.#maxWorkers = options.maxWorkers;
+    this.#maxTasks = options.maxTasksPerChild;
+  }
+
+  /** The error that broke the pool, once it is broken. */
+  get broken(): Error | undefined {
+    return this.#broken;
+  }
+
+  /** Queues a call; it is sent at the end of this turn at the earliest. */
+  submit(item: I): void {
+    this.#queue.push(item);
+    this.#schedule();
+  }
+
+  /**
+   * Takes no more work: with `cancelFutures` the queued calls are cancelled;
+   * the others still run. Workers are closed as they become idle.
+   *
+   * @returns A promise that settles once every worker is gone.
+   */
+  shutdown(cancelFutures: boolean): Promise<void> {
+    this.#shutdown = true;
+    if (cancelFutures) {
+      for (const item of this.#queue.drain()) item.future.cancel();
+    }
+    this.#pump();
+    return this.#whenGone();
+  }
+
+  /**
+   * `shutdown(cancelFutures)`, then `signal` to every worker: the calls they
+   * were running fail with the pool's `Broken…` error.
+   *
+   * @returns A promise that settles once every worker is gone.
+   */
+  terminate(signal: "SIGTERM" | "SIGKILL"): Promise<void> {
+    const gone = this.shutdown(true);
+    this.#terminating = true;
+    for (const slot of this.#slots) slot.worker.kill(signal);
+    return gone;
+  }
+
+  #whenGone(): Promise<void> {
+    if (this.#slots.size === 0 && this.#idle()) return Promise.resolve();
+    this.#gone ??= Promise.withResolvers();
+    return this.#gone.promise;
+  }
+
+  /** Whether nothing waits to be sent (the pool may still be preparing). */
+  #idle(): boolean {
+    return this.#queue.length === 0 || this.#broken !== undefined;
+  }
+
+  #schedule(): void {
+    if (this.#pumpQueued) return;
+    this.#pumpQueued = true;
+    queueMicrotask(this.#pumpLater);
+  }
+
+  readonly #pumpLater = (): void => {
+    this.#pumpQueued = false;
+    this.#pump();
+  };
+
+  /** Sends queued calls to workers with room, starts workers where needed,
+   * closes idle ones when their work is over, and flushes every write. */
+  #pump(): void {
+    if (this.#broken !== undefined) return this.#settleGone();
+    if (!this.#ready) {
+      // Nothing is loaded nor started for a pool that never gets work.
+      if (this.#queue.length > 0) this.#prepare();
+      return this.#settleGone();
+    }
+    const now = performance.now();
+    for (const slot of this.#slots) this.#fill(slot, now);
+    while (this.#queue.length > 0 && this.#canStart()) {
+      const slot = this.#start();
+      if (slot === undefined) return; // starting failed: the pool is broken
+      this.#fill(slot, now);
+    }
+    for (const slot of this.#slots) this.#tidy(slot);
+    this.#settleGone();
+  }
+
+  #prepare(): void {
+    if (this.#prepared !== undefined) return;
+    this.#prepared = this.#host.prepare().then(
+      () => {
+        this.#ready = true;
+        this.#pump();
+      },
+      (error) => this.#break("start", message(error), error),
+    );
+  }
+
+  #canStart(): boolean {
+    let live = 0;
+    for (const slot of this.#slots) if (slot.state !== "closing") live++;
+    return live < this.#maxWorkers;
+  }
+
+  #start(): Slot<I> | undefined {
+    const slot = new Slot<I>(this.#maxTasks);
+    this.#slots.add(slot);
+    try {
+      slot.worker = this.#host.start(this.#listen(slot));
+    } catch (error) {
+      this.#slots.delete(slot);
+      this.#break("start", message(error), error);
+      return undefined;
+    }
+    return slot;
+  }
+
+  /** Sends `slot` queued calls up to its window and its task budget. */
+  #fill(slot: Slot<I>, now: number): void {
+    if (slot.state !== "ready" && slot.state !== "starting") return;
+    const queue = this.#queue;
+    let room = Math.min(slot.window - slot.inFlight, slot.budget);
+    while (room > 0 && queue.length > 0) {
+      const item = queue.shift()!;
+      const future = item.future;
+      // Cancelled, or finished by hand, while queued: nothing to run.
+      if (future.done()) continue;
+      const id = this.#nextId++;
+      try {
+        slot.worker.send(id, item);
+      } catch (error) {
+        future.setException(error);
+        continue;
+      }
+      future.setRunningOrNotifyCancel();
+      slot.push(id, item, now);
+      slot.budget--;
+      room--;
+    }
+  }
+
+  /** Flushes `slot`, closes it when its work is over, and lets it hold the
+   * event loop only while it owes answers. */
+  #tidy(slot: Slot<I>): void {
+    if (slot.state === "gone") return;
+    slot.worker.flush();
+    const idle = slot.inFlight === 0;
+    if (
+      idle && (slot.state === "ready" || slot.state === "starting") &&
+      (slot.budget === 0 || (this.#shutdown && this.#queue.length === 0))
+    ) {
+      slot.state = "closing";
+      slot.worker.close();
+    }
+    // A starting worker holds the loop until it is ready, and a closing one
+    // until it exits, so that `await shutdown()` is not left hanging.
+    if (!idle || slot.state !== "ready") {
+      if (!slot.held) {
+        slot.held = true;
+        slot.worker.hold(true);
+      }
+    } else if (slot.held && slot.release === undefined) {
+      // Not at once: code that awaits one call and submits the next does
+      // so within this task, and letting go of the loop and taking it back
+      // costs a round trip's time under Bun (its reads are paused).
+      slot.release = setTimeout(() => this.#release(slot), 0);
+    }
+  }
+
+  #release(slot: Slot<I>): void {
+    slot.release = undefined;
+    if (slot.held && slot.inFlight === 0 && slot.state === "ready") {
+      slot.held = false;
+      slot.worker.hold(false);
+    }
+  }
+
+  #listen(slot: Slot<I>): WorkerListener {
+    return {
+      ready: () => {
+        if (slot.state === "starting") slot.state = "ready";
+        slot.lastAnswerAt = performance.now();
+        this.#pump();
+      },
+      initFailed: (error) => this.#break("initializer", message(error), error),
+      answered: (id, ok, payload) => this.#answered(slot, id, ok, payload),
+      idle: () => {
+        this.#measure(slot);
+        this.#pump();
+      },
+      failed: (what, cause) => {
+        slot.state = "closing";
+        this.#break("protocol", what, cause);
+      },
+      exited: (how) => this.#exited(slot, how),
+    };
+  }
+
+  #answered(slot: Slot<I>, id: number, ok: boolean, payload: unknown): void {
+    if (slot.inFlight === 0 || slot.ids[slot.head] !== id) {
+      slot.state = "closing";
+      return this.#break(
+        "protocol",
+        `a worker answered call ${id}, which it was not running`,
+      );
+    }
+    const [item, sentAt] = slot.shift();
+    if (slot.readAnswers++ === 0) {
+      slot.readStart = Math.max(sentAt, slot.lastAnswerAt);
+    }
+    if (!item.future.done()) item.settle(ok, payload);
+  }
+
+  /** Updates a worker's time per call from the answers of one read, and
+   * its window from that. */
+  #measure(slot: Slot<I>): void {
+    if (slot.readAnswers === 0) return;
+    const now = performance.now();
+    const sample = (now - slot.readStart) / slot.readAnswers;
+    slot.readAnswers = 0;
+    slot.lastAnswerAt = now;
+    slot.perCall += (sample - slot.perCall) * SMOOTHING;
+    slot.window = Math.max(
+      1,
+      Math.min(MAX_WINDOW, Math.floor(AHEAD_MS / slot.perCall)),
+    );
+  }
+
+  #exited(slot: Slot<I>, how: string): void {
+    const wasClosing = slot.state === "closing";
+    slot.state = "gone";
+    clearTimeout(slot.release);
+    this.#slots.delete(slot);
+    const lost = slot.drain();
+    if (this.#broken === undefined) {
+      if (this.#terminating) {
+        const error = this.#host.broken("terminated", how);
+        for (const item of lost) fail(item, error);
+      } else if (!wasClosing || lost.length > 0) {
+        this.#break("died", how);
+      }
+    }
+    // Calls lost after a break (a worker killed by it) fail with its error.
+    if (this.#broken !== undefined) {
+      for (const item of lost) fail(item, this.#broken);
+    }
+    this.#pump();
+  }
+
+  /** Fails every queued and running call with the pool's `Broken…` error,
+   * refuses new ones, and ends every worker. */
+  #break(reason: BreakReason, detail: string, cause?: unknown): void {
+    if (this.#broken !== undefined) return;
+    const error = this.#host.broken(reason, detail, cause);
+    this.#broken = error;
+    for (const item of this.#queue.drain()) fail(item, error);
+    for (const slot of this.#slots) {
+      for (const item of slot.drain()) fail(item, error);
+      slot.worker.kill("SIGKILL");
+      if (!slot.held) {
+        slot.held = true;
+        slot.worker.hold(true); // until it is gone, for `await shutdown()`
+      }
+    }
+    this.#settleGone();
+  }
+
+  #settleGone(): void {
+    if (this.#gone === undefined || this.#slots.size > 0 || !this.#idle()) {
+      return;
+    }
+    this.#gone.resolve();
+    this.#gone = undefined;
+  }
+}
+
+function fail(item: EngineItem, error: Error): void {
+  if (!item.future.done()) item.future.setException(error);
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,625 @@
+import assert from "node:assert/strict";
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import process from "node:process";
+import { test } from "./_harness.ts";
+import { executorContract } from "./_executor_contract.ts";
+import {
+  BrokenExecutor,
+  BrokenProcessPool,
+  CancelledError,
+  ShutdownError,
+} from "../mod.ts";
+import { ProcessPoolExecutor } from "../executor/process_pool_executor.ts";
+import { requireRuntime } from "../executor/_runtime.ts";
+import { type ChildExit, spawnFor, workerCommand } from "../executor/_spawn.ts";
+import {
+  addOffset,
+  chatty,
+  exitWith,
+  failToStart,
+  killSelf,
+  overQuota,
+  pid,
+  pidAfter,
+  recall,
+  remember,
+  sleep,
+  writeToStdout,
+} from "./fixtures/process_tasks.ts";
+
+executorContract(
+  "ProcessPoolExecutor",
+  (options) => new ProcessPoolExecutor(options),
+);
+
+const runtime = requireRuntime("the process pool tests");
+const otherRuntime = runtime === "deno" ? "bun" : "deno";
+const TASKS = new URL("./fixtures/process_tasks.ts", import.meta.url);
+
+/** A pool whose workers import the tasks fixture. */
+function poolWithTasks(
+  options: ConstructorParameters<typeof ProcessPoolExecutor>[0] = {},
+): ProcessPoolExecutor {
+  return new ProcessPoolExecutor({ modules: [TASKS], ...options });
+}
+
+/** The reason `promise` rejects with; fails if it fulfils. */
+async function rejection(promise: PromiseLike<unknown>): Promise<unknown> {
+  let value: unknown;
+  try {
+    value = await promise;
+  } catch (reason) {
+    return reason;
+  }
+  assert.fail(`expected a rejection, got ${String(value)}`);
+}
+
+/** Whether `pid` is a live process (a zombie counts as gone). */
+function isRunning(pid: number): boolean {
+  if (existsSync("/proc/self/stat")) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      return !"ZX".includes(stat[stat.lastIndexOf(")") + 2]);
+    } catch {
+      return false;
+    }
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Polls until every pid is gone, failing after `ms`. */
+async function assertGoneWithin(pids: number[], ms: number): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (pids.some(isRunning)) {
+    if (performance.now() > deadline) {
+      assert.fail(`still running after ${ms} ms: ${pids.filter(isRunning)}`);
+    }
+    // Polling: the operating system sends no event when a process goes.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+// ---- construction ---------------------------------------------------------
+
+test("ProcessPoolExecutor() defaults maxWorkers to navigator.hardwareConcurrency", async () => {
+  await using pool = new ProcessPoolExecutor();
+  assert.equal(pool.maxWorkers, navigator.hardwareConcurrency);
+});
+
+test("ProcessPoolExecutor() checks its options", () => {
+  const cases: [object, ErrorConstructor, string][] = [
+    [{ maxTasksPerChild: 0 }, RangeError, "maxTasksPerChild must be >= 1"],
+    [
+      { maxTasksPerChild: 1.5 },
+      TypeError,
+      "maxTasksPerChild must be an integer or undefined",
+    ],
+    [
+      { maxFrameBytes: 0 },
+      RangeError,
+      "maxFrameBytes must be an integer from 1 to 4294967295",
+    ],
+    [
+      { runtime: "node" },
+      TypeError,
+      'runtime must be "deno" or "bun", got "node"',
+    ],
+  ];
+  for (const [options, type, message] of cases) {
+    assert.throws(() => new ProcessPoolExecutor(options), (error: unknown) => {
+      assert.ok(error instanceof type, JSON.stringify(options));
+      assert.equal(error.message, message);
+      return true;
+    });
+  }
+});
+
+// ---- shipping functions ---------------------------------------------------
+
+test("ProcessPoolExecutor.submit() sends an export of `modules` by reference, with its module scope", async () => {
+  await using pool = poolWithTasks({ maxWorkers: 1 });
+  assert.equal(await pool.submit(addOffset, 1), 1001);
+  assert.equal(await pool.submit(addOffset, 2), 1002);
+});
+
+test("ProcessPoolExecutor.submit() reuses its workers", async () => {
+  await using pool = poolWithTasks({ maxWorkers: 1 });
+  const first = await pool.submit(pid);
+  assert.notEqual(first, process.pid);
+  assert.equal(await pool.submit(pid), first);
+});
+
+test("ProcessPoolExecutor.submit() fails a closure over an outer variable with a ReferenceError and a hint", async () => {
+  await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
+  const offset = 1000;
+  const addLocalOffset = (x: number): number => x + offset;
+  const error = await rejection(pool.submit(addLocalOffset, 1));
+  assert.ok(error instanceof ReferenceError);
+  assert.match(error.message, /offset/);
+  assert.match(error.message, /addLocalOffset was sent by source/);
+  assert.match(
+    error.message,
+    /functions sent by source cannot use variables from their defining scope: move it into a module listed in `modules`/,
+  );
+  assert.equal(await pool.submit((x: number) => x + 1, 1), 2);
+});
+
+test("ProcessPoolExecutor.submit() fails the own future of a native or bound function, naming it", async () => {
+  await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
+  const max = pool.submit(Math.max, 1, 2);
+  const add = (a: number, b: number): number => a + b;
+  const bound = pool.submit(add.bind(null, 1), 2);
+  const maxError = await rejection(max);
+  assert.ok(maxError instanceof Error);
+  assert.equal(maxError.name, "DataCloneError");
+  assert.match(maxError.message, /"max"/);
+  assert.match(maxError.message, /native function/);
+  assert.match(
+    maxError.message,
+    /module listed in the pool's `modules` option/,
+  );
+  const boundError = await rejection(bound);
+  assert.ok(boundError instanceof Error);
+  assert.equal(boundError.name, "DataCloneError");
+  assert.match(boundError.message, /"bound add"/);
+  assert.match(boundError.message, /`modules`/);
+  assert.equal(await pool.submit(add, 1, 2), 3);
+});
+
+test("ProcessPoolExecutor.submit() compiles a method's source", async () => {
+  await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
+  const shapes = {
+    area(w: number, h: number): number {
+      return w * h;
+    },
+    async perimeter(w: number, h: number): Promise<number> {
+      await Promise.resolve();
+      return 2 * (w + h);
+    },
+  };
+  assert.equal(await pool.submit(shapes.area, 2, 3), 6);
+  assert.equal(await pool.submit(shapes.perimeter, 2, 3), 10);
+});
+
+// ---- values -----------------------------------------------------------------
+
+test("ProcessPoolExecutor.submit() carries rich values to a worker and back", async () => {
+  await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
+  const shared = { shared: true };
+  const cyclic: Record<string, unknown> = { name: "cyclic" };
+  cyclic.self = cyclic;
+  const bytes = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
+  const value = {
+    numbers: [NaN, -0, Infinity, -Infinity, 1.5],
+    missing: undefined,
+    big: 12345678901234567890n,
+    date: new Date(86_400_000),
+    regexp: /a+b/gi,
+    map: new Map<unknown, unknown>([[1, "one"], [shared, "object key"]]),
+    set: new Set([1, "two", shared]),
+    // deno-lint-ignore no-sparse-arrays
+    sparse: [1, , 3],
+    buffer: bytes.buffer,
+    view: new Float64Array([0.5, -2]),
+    slice: new DataView(bytes.buffer, 2, 4),
+    error: new RangeError("out of range"),
+    shared: [shared, shared],
+    cyclic,
+  };
+  const back = await pool.submit((v: unknown) => v, value) as typeof value;
+  assert.deepEqual(back, value);
+  assert.equal(back.shared[0], back.shared[1]);
+  assert.equal(back.cyclic.self, back.cyclic);
+  assert.ok(back.error instanceof RangeError);
+  assert.equal(1 / back.numbers[1], -Infinity);
+  assert.equal(1 in back.sparse, false);
+});
+
+test("ProcessPoolExecutor.submit() fails the future of an argument that cannot be sent, and the pool stays healthy", async () => {
+  await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
+  const future = pool.submit(
+    (a: unknown, b: unknown) => [a, b],
+    1,
+    { items: [0, 1, 2, { cb: () => {} }] },
+  );
+  const error = await rejection(future);
+  assert.ok(error instanceof Error);
+  assert.equal(error.name, "DataCloneError");
+  assert.equal(
+    error.message,
+    "argument 2 → .items[3].cb: function cannot be sent",
+  );
+  assert.equal(await pool.submit((x: number) => x * 2, 21), 42);
+});
+
+test("ProcessPoolExecutor.submit() fails the future of a result that cannot be sent, and the pool stays healthy", async () => {
+  await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
+  const error = await rejection(pool.submit(() => ({ ok: 1, fn: () => 2 })));
+  assert.ok(error instanceof Error);
+  assert.equal(error.name, "DataCloneError");
+  assert.equal(error.message, "result → .fn: function cannot be sent");
+  assert.equal(await pool.submit(() => "still here"), "still here");
+});
+
+test("ProcessPoolExecutor.submit() fails a call whose frame exceeds maxFrameBytes, and the pool stays healthy", async () => {
+  await using pool = new ProcessPoolExecutor({
+    maxWorkers: 1,
+    maxFrameBytes: 4096,
+  });
+  const big = "x".repeat(5000);
+  const argument = await rejection(pool.submit((s: string) => s.length, big));
+  assert.ok(argument instanceof Error);
+  assert.equal(argument.name, "FrameTooLargeError");
+  assert.match(
+    argument.message,
+    /arguments .* over maxFrameBytes \(4096 bytes\)/,
+  );
+  const result = await rejection(
+    pool.submit((n: number) => "y".repeat(n), 5000),
+  );
+  assert.ok(result instanceof Error);
+  assert.equal(result.name, "FrameTooLargeError");
+  assert.match(result.message, /result .* over maxFrameBytes \(4096 bytes\)/);
+  assert.equal(
+    await pool.submit((n: number) => "z".repeat(n), 100),
+    "z".repeat(100),
+  );
+});
+
+test("ProcessPoolExecutor.submit() keeps console output out of the results", async () => {
+  await using pool = poolWithTasks({ maxWorkers: 1 });
+  const results = await Promise.all(
+    [1, 2, 3].map((x) => pool.submit(chatty, x)),
+  );
+  assert.deepEqual(results, [1, 2, 3]);
+});
+
+// ---- errors -----------------------------------------------------------------
+
+test("ProcessPoolExecutor.submit() rebuilds a worker's error with its class, name, message, properties and stack", async () => {
+  await using pool = poolWithTasks({ maxWorkers: 1 });
+  const typeError = await rejection(
+    pool.submit(() => {
+      throw new TypeError("not a number");
+    }),
+  );
+  assert.ok(typeError instanceof TypeError);
+  assert.equal(typeError.message, "not a number");
+  const quota = await rejection(pool.submit(overQuota, 5));
+  assert.ok(quota instanceof Error);
+  assert.equal(quota.name, "QuotaError");
+  assert.equal(quota.message, "over quota by 5");
+  assert.equal((quota as unknown as { excess: number }).excess, 5);
+  // The cause holds the worker's stack, and keeps the error's own cause.
+  const remote = quota.cause;
+  assert.ok(remote instanceof Error);
+  assert.match(remote.message, /QuotaError: over quota by 5/);
+  assert.match(remote.message, /overQuota/);
+  assert.ok(remote.cause instanceof RangeError);
+  assert.equal(remote.cause.message, "the quota is 10");
+});
+
+// ---- map -------------------------------------------------------------------
+
+test("ProcessPoolExecutor.map() with chunksize keeps each item's result or exception", async () => {
+  await using pool = new ProcessPoolExecutor({ maxWorkers: 2 });
+  const inverse = (x: number): number => {
+    if (x === 0) throw new RangeError("no inverse of 0");
+    return 1 / x;
+  };
+  const results = pool.map(inverse, [1, 2, 4, 0, 5], { chunksize: 2 });
+  assert.deepEqual(await results.next(), { done: false, value: 1 });
+  assert.deepEqual(await results.next(), { done: false, value: 0.5 });
+  assert.deepEqual(await results.next(), { done: false, value: 0.25 });
+  const error = await rejection(results.next());
+  assert.ok(error instanceof RangeError);
+  assert.equal(error.message, "no inverse of 0");
+  const items = [...Array(3000).keys()];
+  const doubled = await Array.fromAsync(
+    pool.map((x: number) => 2 * x, items, { chunksize: 1000 }),
+  );
+  assert.deepEqual(doubled, items.map((x) => 2 * x));
+});
+
+test("ProcessPoolExecutor.map() with chunksize fails only the item whose argument cannot be sent", async () => {
+  await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
+  const results = pool.map(
+    (x: unknown) => typeof x,
+    [1, Symbol("nope"), "three"],
+    { chunksize: 3 },
+  );
+  assert.deepEqual(await results.next(), { done: false, value: "number" });
+  const error = await rejection(results.next());
+  assert.ok(error instanceof Error);
+  assert.equal(error.name, "DataCloneError");
+  assert.equal(error.message, "argument 1: symbol cannot be sent");
+});
+
+// ---- initializer, maxTasksPerChild ----------------------------------------
+
+test("ProcessPoolExecutor({ initializer }) from `modules` runs in each worker before its calls", async () => {
+  await using pool = poolWithTasks({
+    maxWorkers: 1,
+    initializer: remember,
+    initargs: ["greeting", new Map([["hello", "world"]])],
+  });
+  assert.deepEqual(
+    await pool.submit(recall, "greeting"),
+    new Map([["hello", "world"]]),
+  );
+});
+
+test("ProcessPoolExecutor({ initializer }) that throws breaks the pool with BrokenProcessPool caused by its error", async () => {
+  await using pool = poolWithTasks({ maxWorkers: 2, initializer: failToStart });
+  const futures = [1, 2, 3].map((x) => pool.submit(addOffset, x));
+  for (const future of futures) {
+    const error = await rejection(future);
+    assert.ok(error instanceof BrokenProcessPool);
+    assert.match(error.message, /initializer failed/);
+    assert.ok(error.cause instanceof TypeError);
+    assert.equal(error.cause.message, "no database here");
+  }
+  assert.throws(() => pool.submit(addOffset, 1), BrokenProcessPool);
+});
+
+test("ProcessPoolExecutor({ maxTasksPerChild }) replaces a worker after that many calls", async () => {
+  await using pool = poolWithTasks({ maxWorkers: 1, maxTasksPerChild: 2 });
+  const pids = await Promise.all([...Array(6)].map(() => pool.submit(pid)));
+  assert.equal(pids[0], pids[1]);
+  assert.equal(pids[2], pids[3]);
+  assert.equal(pids[4], pids[5]);
+  assert.equal(new Set(pids).size, 3);
+  await pool.shutdown();
+  await assertGoneWithin(pids, 2_000);
+});
+
+// ---- faults ----------------------------------------------------------------
+
+test("ProcessPoolExecutor breaks when a worker is killed by SIGKILL mid-call: every future fails, no process is left", async () => {
+  await using pool = poolWithTasks({ maxWorkers: 2 });
+  // Two slow calls at once: one worker each, and a window of one call each.
+  const pids = await Promise.all([
+    pool.submit(pidAfter, 20),
+    pool.submit(pidAfter, 20),
+  ]);
+  const running = pool.submit(sleep, 60_000);
+  const killer = pool.submit(killSelf);
+  const queued = [1, 2, 3].map(() => pool.submit(sleep, 60_000));
+  for (const future of [running, killer, ...queued]) {
+    const error = await rejection(future);
+    assert.ok(error instanceof BrokenProcessPool);
+    assert.match(error.message, /terminated abruptly/);
+    assert.match(error.message, /was killed by SIGKILL/);
+  }
+  assert.throws(() => pool.submit(pid), BrokenProcessPool);
+  assert.throws(() => pool.map(addOffset, [1]), BrokenProcessPool);
+  await pool.shutdown();
+  for (const worker of pids) assert.equal(isRunning(worker), false);
+});
+
+test("ProcessPoolExecutor breaks when the parent kills a worker, naming the signal", async () => {
+  await using pool = poolWithTasks({ maxWorkers: 1 });
+  const worker = await pool.submit(pid) as number;
+  const running = pool.submit(sleep, 60_000);
+  await Promise.resolve(); // the pool sends it at the end of the turn
+  assert.equal(running.state, "RUNNING");
+  process.kill(worker, "SIGKILL");
+  const error = await rejection(running);
+  assert.ok(error instanceof BrokenProcessPool);
+  assert.match(
+    error.message,
+    new RegExp(`worker ${worker} was killed by SIGKILL`),
+  );
+  await pool.shutdown();
+  assert.equal(isRunning(worker), false);
+});
+
+test("ProcessPoolExecutor breaks when a call exits its worker, naming the code and the last stderr lines", async () => {
+  await using pool = poolWithTasks({ maxWorkers: 1 });
+  const worker = await pool.submit(pid) as number;
+  const exiting = pool.submit(exitWith, 3);
+  const after = pool.submit(addOffset, 1);
+  for (const future of [exiting, after]) {
+    const error = await rejection(future);
+    assert.ok(error instanceof BrokenProcessPool);
+    assert.match(
+      error.message,
+      new RegExp(`worker ${worker} exited with code 3`),
+    );
+    assert.match(error.message, /exiting with 3 on purpose/);
+  }
+  await pool.shutdown();
+  assert.equal(isRunning(worker), false);
+});
+
+test("ProcessPoolExecutor breaks when a call writes to stdout past the console", async () => {
+  await using pool = poolWithTasks({ maxWorkers: 1 });
+  const worker = await pool.submit(pid) as number;
+  const writer = pool.submit(writeToStdout, "hello from the task\n");
+  const error = await rejection(writer);
+  assert.ok(error instanceof BrokenProcessPool);
+  assert.match(error.message, /not a frame/);
+  assert.match(error.message, /hello from the task/);
+  assert.throws(() => pool.submit(pid), BrokenProcessPool);
+  await pool.shutdown();
+  assert.equal(isRunning(worker), false);
+});
+
+test("ProcessPoolExecutor.terminateWorkers() fails running calls, cancels queued ones, refuses new ones", async () => {
+  const pool = poolWithTasks({ maxWorkers: 1 });
+  const worker = await pool.submit(pid) as number;
+  const running = pool.submit(sleep, 60_000);
+  await Promise.resolve(); // the pool sends it at the end of the turn
+  assert.equal(running.state, "RUNNING");
+  const queued = pool.submit(sleep, 0);
+  await pool.terminateWorkers();
+  const error = await rejection(running);
+  assert.ok(error instanceof BrokenProcessPool);
+  assert.match(error.message, /terminateWorkers\(\)/);
+  assert.match(error.message, /SIGTERM/);
+  assert.ok(await rejection(queued) instanceof CancelledError);
+  assert.throws(() => pool.submit(pid), ShutdownError);
+  assert.equal(isRunning(worker), false);
+  await pool.shutdown();
+});
+
+test("ProcessPoolExecutor.killWorkers() ends workers busy in a loop", async () => {
+  const pool = new ProcessPoolExecutor({ maxWorkers: 1 });
+  const worker = await pool.submit(() => process.pid);
+  const spinning = pool.submit(() => {
+    for (;;);
+  });
+  await Promise.resolve(); // the pool sends it at the end of the turn
+  assert.equal(spinning.state, "RUNNING");
+  await pool.killWorkers();
+  const error = await rejection(spinning);
+  assert.ok(error instanceof BrokenExecutor);
+  assert.match(error.message, /SIGKILL/);
+  assert.equal(isRunning(worker), false);
+});
+
+// ---- runtime, command, env, cwd, permissions -------------------------------
+
+test("ProcessPoolExecutor({ runtime }) runs workers on the other runtime", async () => {
+  await using pool = new ProcessPoolExecutor({
+    maxWorkers: 1,
+    runtime: otherRuntime,
+  });
+  const name = await pool.submit(() => "Bun" in globalThis ? "bun" : "deno");
+  assert.equal(name, otherRuntime);
+});
+
+test("ProcessPoolExecutor({ command }) starts workers through a wrapper, with the entry appended", async () => {
+  const program = runtime === "deno"
+    ? [process.execPath, "run", "-A"]
+    : [process.execPath, "run"];
+  await using pool = new ProcessPoolExecutor({
+    maxWorkers: 1,
+    command: ["env", "WRAPPED_BY=env", ...program],
+  });
+  assert.equal(await pool.submit(() => process.env.WRAPPED_BY), "env");
+});
+
+test("ProcessPoolExecutor({ command }) that exits at once, or cannot start, breaks the pool", async () => {
+  await using exits = new ProcessPoolExecutor({ command: ["false"] });
+  const exited = await rejection(exits.submit(() => 1));
+  assert.ok(exited instanceof BrokenProcessPool);
+  assert.match(exited.message, /exited with code 1/);
+  await using missing = new ProcessPoolExecutor({
+    command: ["no-such-program-for-the-pool"],
+  });
+  const unstarted = await rejection(missing.submit(() => 1));
+  assert.ok(unstarted instanceof BrokenProcessPool);
+  assert.match(unstarted.message, /cannot start/);
+  assert.match(unstarted.message, /no-such-program-for-the-pool/);
+});
+
+test("ProcessPoolExecutor({ env, cwd }) sets the workers' environment and directory", async () => {
+  const dir = mkdtempSync(`${tmpdir()}/process-pool-`);
+  try {
+    await using pool = new ProcessPoolExecutor({
+      maxWorkers: 1,
+      env: { POOL_TEST_VALUE: "42" },
+      cwd: dir,
+    });
+    const [value, cwd, home] = await pool.submit(() => [
+      process.env.POOL_TEST_VALUE,
+      process.cwd(),
+      process.env.HOME,
+    ]);
+    assert.equal(value, "42");
+    assert.equal(cwd, realpathSync(dir));
+    assert.equal(home, process.env.HOME, "the parent's environment is kept");
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test("ProcessPoolExecutor({ permissions }) restricts Deno workers", async () => {
+  await using pool = new ProcessPoolExecutor({
+    maxWorkers: 1,
+    permissions: "none",
+  });
+  const readEnv = pool.submit(() => process.env.HOME);
+  if (runtime === "bun") {
+    assert.equal(await readEnv, process.env.HOME); // Bun has no permissions
+  } else {
+    const error = await rejection(readEnv);
+    assert.ok(error instanceof Error);
+    assert.match(error.name, /NotCapable|PermissionDenied/);
+  }
+});
+
+// ---- exit hygiene -----------------------------------------------------------
+
+const spawn = await spawnFor(runtime);
+
+/** Runs a fixture script; resolves with its first stdout line and a
+ * promise of its exit. A watchdog kills it after `deadlineMs`. */
+function runScript(
+  fixture: string,
+  env: Record<string, string>,
+  deadlineMs: number,
+): { line: Promise<string>; exited: Promise<ChildExit>; kill(): void } {
+  const line = Promise.withResolvers<string>();
+  const exited = Promise.withResolvers<ChildExit>();
+  let stdout = "";
+  const child = spawn({
+    command: workerCommand(
+      runtime,
+      new URL(`./fixtures/${fixture}`, import.meta.url),
+    ),
+    env,
+    onStdout(chunk): void {
+      stdout += new TextDecoder().decode(chunk);
+      if (stdout.includes("\n")) line.resolve(stdout.split("\n")[0]);
+    },
+    onExit(exit): void {
+      clearTimeout(watchdog);
+      line.reject(new Error(`the script exited: ${child.stderrTail()}`));
+      exited.resolve(exit);
+    },
+  });
+  const watchdog = setTimeout(() => child.kill("SIGKILL"), deadlineMs);
+  line.promise.catch(() => {});
+  return {
+    line: line.promise,
+    exited: exited.promise,
+    kill: () => child.kill("SIGKILL"),
+  };
+}
+
+test("ProcessPoolExecutor lets a script that never calls shutdown() exit, and its workers with it", async () => {
+  const parent = runScript("pool_parent.ts", { MODE: "forget" }, 20_000);
+  const pids = JSON.parse(await parent.line) as number[];
+  assert.equal(pids.length, 2);
+  assert.deepEqual(await parent.exited, { code: 0, signal: null });
+  await assertGoneWithin(pids, 2_000);
+});
+
+test("ProcessPoolExecutor's workers exit within a second when their parent is killed with SIGKILL", async () => {
+  const parent = runScript("pool_parent.ts", { MODE: "hold" }, 20_000);
+  const pids = JSON.parse(await parent.line) as number[];
+  assert.ok(pids.every(isRunning));
+  parent.kill();
+  assert.deepEqual(await parent.exited, { code: null, signal: "SIGKILL" });
+  await assertGoneWithin(pids, 1_000);
+});
+
+test("ProcessPoolExecutor serves a main module that lists itself in `modules` from its top-level await", async () => {
+  const script = runScript("self_listing_main.ts", {}, 20_000);
+  assert.equal(await script.line, "15");
+  assert.deepEqual(await script.exited, { code: 0, signal: null });
+});

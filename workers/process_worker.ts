@@ -1,0 +1,345 @@
+/**
+ * The entry point of a `ProcessPoolExecutor` worker process.
+ *
+ * Frames arrive on stdin (`init` first, then `call` and `batch`) and the
+ * answers leave on stdout. Every complete frame of one read is handled
+ * before the answers go out together in one write: a process wake-up costs
+ * more than many small calls, so both directions batch. Calls run one at a
+ * time, in the order they came: a sync function runs inline, an async one
+ * is awaited before the next call starts. `console` output goes to stderr.
+ * The worker exits when stdin ends, which is also how it notices that its
+ * parent died.
+ *
+ * This module imports only the protocol, the codec and the stdio adapters.
+ *
+ * @module
+ */
+import { decode, encode } from "./_codec.ts";
+import {
+  type FnRef,
+  FrameReader,
+  FrameTooLargeError,
+  FrameWriter,
+  type ParentMessage,
+  type WorkerMessage,
+} from "./_protocol.ts";
+import { openStdio, type WorkerStdio } from "./_stdio.ts";
+
+type Fn = (...args: unknown[]) => unknown;
+type Outcome = [true, unknown] | [false, unknown];
+
+/** The parent's frames are trusted: any length a prefix can express. */
+const READ_LIMIT = 0xffff_ffff;
+
+/** The exit code for a parent that broke the protocol (sysexits' EX_DATAERR). */
+const EXIT_BAD_INPUT = 65;
+
+/** A source function that failed to compile: each call reports it again. */
+interface CompileFailure {
+  readonly error: unknown;
+}
+
+/** Runs the calls of one pool connection, in order. */
+class CallRunner {
+  readonly #stdio: WorkerStdio;
+  #writer = new FrameWriter();
+  readonly #modules = new Map<string, Record<string, unknown>>();
+  readonly #sources = new Map<number, Fn | CompileFailure>();
+  /** The function exports of `modules`, by source text. */
+  readonly #exportsBySource = new Map<string, Fn>();
+  #inbox: ParentMessage[] = [];
+  #next = 0;
+  #running = false;
+
+  constructor(stdio: WorkerStdio) {
+    this.#stdio = stdio;
+  }
+
+  /** Queues the messages of one read and runs them unless a call is
+   * already being awaited (which will go on to run them). */
+  receive(messages: ParentMessage[]): void {
+    for (const message of messages) this.#inbox.push(message);
+    if (!this.#running) this.#run();
+  }
+
+  async #run(): Promise<void> {
+    this.#running = true;
+    while (this.#next < this.#inbox.length) {
+      const message = this.#inbox[this.#next++];
+      const pending = this.#handle(message);
+      if (pending !== undefined) {
+        // Answers ready so far must not wait behind an async call.
+        this.#flush();
+        await pending;
+      }
+    }
+    this.#inbox = [];
+    this.#next = 0;
+    this.#running = false;
+    this.#flush();
+  }
+
+  #flush(): void {
+    if (this.#writer.size > 0) this.#stdio.write(this.#writer.take());
+  }
+
+  /** Runs one message; returns a promise only when it must be awaited. */
+  #handle(message: ParentMessage): Promise<void> | undefined {
+    switch (message.t) {
+      case "init":
+        return this.#init(message);
+      case "call":
+        return this.#call(message.id, message.fn, message.args);
+      case "batch":
+        return this.#batch(message.id, message.fn, message.args);
+    }
+  }
+
+  async #init(
+    message: Extract<ParentMessage, { t: "init" }>,
+  ): Promise<void> {
+    this.#writer = new FrameWriter(message.maxFrameBytes);
+    try {
+      const loaded = await Promise.all(
+        message.modules.map((url) => import(url)),
+      );
+      message.modules.forEach((url, i) => this.#modules.set(url, loaded[i]));
+      this.#indexExports(loaded);
+      if (message.init !== undefined) {
+        const fn = this.#resolve(message.init);
+        const args = message.args === undefined ? [] : decode(message.args);
+        await fn(...args as unknown[]);
+      }
+    } catch (error) {
+      this.#send({ t: "init-failed", error: encodeError(error) });
+      return;
+    }
+    this.#send({ t: "ready" });
+  }
+
+  #call(id: number, ref: FnRef, wire: unknown): Promise<void> | undefined {
+    let value: unknown;
+    try {
+      value = this.#resolve(ref)(...decode(wire) as unknown[]);
+    } catch (error) {
+      this.#answer(id, false, error);
+      return undefined;
+    }
+    if (!isThenable(value)) {
+      this.#answer(id, true, value);
+      return undefined;
+    }
+    return Promise.resolve(value).then(
+      (result) => this.#answer(id, true, result),
+      (error) => this.#answer(id, false, error),
+    );
+  }
+
+  #batch(id: number, ref: FnRef, wire: unknown): Promise<void> | undefined {
+    let fn: Fn;
+    let lists: unknown[][];
+    try {
+      fn = this.#resolve(ref);
+      lists = decode(wire) as unknown[][];
+    } catch (error) {
+      this.#answer(id, false, error);
+      return undefined;
+    }
+    const outcomes: Outcome[] = [];
+    // Sync items run in a loop; the first async one parks the rest behind it.
+    const runFrom = (start: number): Promise<void> | undefined => {
+      for (let i = start; i < lists.length; i++) {
+        let value: unknown;
+        try {
+          value = fn(...lists[i]);
+        } catch (error) {
+          outcomes.push([false, error]);
+          continue;
+        }
+        if (isThenable(value)) {
+          return Promise.resolve(value).then(
+            (result) => outcomes.push([true, result]),
+            (error) => outcomes.push([false, error]),
+          ).then(() => runFrom(i + 1));
+        }
+        outcomes.push([true, value]);
+      }
+      this.#answerBatch(id, outcomes);
+      return undefined;
+    };
+    return runFrom(0);
+  }
+
+  /** Records the function exports of `modules` by their source text. */
+  #indexExports(namespaces: readonly Record<string, unknown>[]): void {
+    for (const namespace of namespaces) {
+      for (const value of Object.values(namespace)) {
+        if (typeof value !== "function") continue;
+        const src = Function.prototype.toString.call(value);
+        if (!this.#exportsBySource.has(src)) {
+          this.#exportsBySource.set(src, value as Fn);
+        }
+      }
+    }
+  }
+
+  /** The function a reference names. A source is compiled once, unless it
+   * is the text of an export of `modules`: then it is that export, with its
+   * module's scope, as if sent by reference (the parent sends by source the
+   * functions of a module it could not import, such as its main module
+   * while that one waits in its top-level await). */
+  #resolve(ref: FnRef): Fn {
+    if ("m" in ref) {
+      const fn = this.#modules.get(ref.m)?.[ref.e];
+      if (typeof fn !== "function") {
+        throw new TypeError(`${ref.m} has no exported function ${ref.e}`);
+      }
+      return fn as Fn;
+    }
+    let entry = this.#sources.get(ref.k);
+    if (entry === undefined) {
+      if (ref.src === undefined) {
+        throw new Error(`function ${ref.k} was never sent to this worker`);
+      }
+      try {
+        entry = this.#exportsBySource.get(ref.src) ?? compile(ref.src);
+      } catch (error) {
+        entry = { error };
+      }
+      this.#sources.set(ref.k, entry);
+    }
+    if (typeof entry !== "function") throw entry.error;
+    return entry;
+  }
+
+  #answer(id: number, ok: boolean, value: unknown): void {
+    try {
+      this.#send(
+        ok
+          ? { t: "ok", id, value: encode(value, "result") }
+          : { t: "err", id, error: encodeError(value) },
+      );
+    } catch (error) {
+      // The result cannot be sent (DataCloneError) or is too large: the
+      // call fails, and the worker goes on.
+      this.#send({ t: "err", id, error: encodeError(sendFailure(error, ok)) });
+    }
+  }
+
+  #answerBatch(id: number, outcomes: Outcome[]): void {
+    try {
+      let wire: unknown;
+      try {
+        wire = encode(outcomes, "result");
+      } catch {
+        // Some item's result cannot be sent: that item fails, not the batch.
+        wire = encode(outcomes.map(sendable), "result");
+      }
+      this.#send({ t: "ok", id, value: wire });
+    } catch (error) {
+      this.#send({
+        t: "err",
+        id,
+        error: encodeError(sendFailure(error, true)),
+      });
+    }
+  }
+
+  #send(message: WorkerMessage): void {
+    this.#writer.add(message);
+  }
+}
+
+/** Compiles a function's source text in the global scope. */
+function compile(src: string): Fn {
+  let value: unknown;
+  try {
+    // Indirect eval: global scope, not this module's. The line break ends
+    // a trailing line comment before the closing parenthesis.
+    value = (0, eval)(`(${src}\n)`);
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    // A method's source (`area() { … }`) is not an expression on its own,
+    // but is the body of an object literal.
+    try {
+      const holder = (0, eval)(`({${src}\n})`) as object;
+      value = Object.values(Object.getOwnPropertyDescriptors(holder))[0]
+        ?.value;
+    } catch {
+      throw error;
+    }
+  }
+  if (typeof value !== "function") {
+    throw new TypeError(`the source sent is not a function: ${src}`);
+  }
+  return value as Fn;
+}
+
+/** The error for an answer that could not be sent. */
+function sendFailure(error: unknown, ok: boolean): unknown {
+  if (!(error instanceof FrameTooLargeError)) return error;
+  const what = ok ? "result" : "exception";
+  const failure = new FrameTooLargeError(error.bytes, error.limit);
+  failure.message =
+    `the ${what} is ${error.bytes} bytes of JSON, over maxFrameBytes (${error.limit} bytes)`;
+  // Kept small: this error must fit in a frame where the answer did not.
+  failure.stack = undefined;
+  return failure;
+}
+
+/** An outcome that can be sent: its value, or the error saying why not. */
+function sendable(outcome: Outcome, index: number): Outcome {
+  if (!outcome[0]) return [false, sendableError(outcome[1])];
+  try {
+    encode(outcome[1], `result of item ${index + 1}`);
+    return outcome;
+  } catch (error) {
+    return [false, error];
+  }
+}
+
+/** The wire of a thrown value; see {@linkcode sendableError}. */
+function encodeError(error: unknown): unknown {
+  try {
+    return encode(error, "exception");
+  } catch {
+    return encode(sendableError(error), "exception");
+  }
+}
+
+/** A thrown value that can be sent. An error whose own properties cannot
+ * be sent still arrives, with its name, message and stack; a thrown value
+ * that cannot be sent at all arrives as the `DataCloneError` saying why. */
+function sendableError(error: unknown): unknown {
+  try {
+    encode(error, "exception");
+    return error;
+  } catch (failure) {
+    if (!(error instanceof Error)) return failure;
+    const bare = new Error(String(error.message));
+    bare.name = String(error.name);
+    bare.stack = error.stack;
+    return bare;
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null &&
+    (typeof value === "object" || typeof value === "function") &&
+    typeof (value as PromiseLike<unknown>).then === "function";
+}
+
+const stdio = await openStdio();
+const runner = new CallRunner(stdio);
+const reader = new FrameReader(READ_LIMIT);
+try {
+  for await (const chunk of stdio.chunks()) {
+    runner.receive(reader.push(chunk) as ParentMessage[]);
+  }
+} catch (error) {
+  console.error("process_worker: cannot read the pool's frames:", error);
+  await stdio.exit(EXIT_BAD_INPUT);
+}
+// stdin ended: the pool closed it once this worker had nothing in flight,
+// or the parent died. Either way nobody waits for anything more.
+await stdio.exit(0);

@@ -76,7 +76,7 @@ export type MapInputs<A extends readonly unknown[]> = {
  *     const future = new Future<Awaited<R>>();
  *     future.setRunningOrNotifyCancel();
  *     Promise.resolve().then(() => fn(...args)).then(
- *       (value) => future.setResult(value),
+ *       (value) => future.setResult(value as Awaited<R>),
  *       (error) => future.setException(error),
  *     );
  *     return future;

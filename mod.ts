@@ -56,6 +56,8 @@ export {
 } from "./future/wait.ts";
 export {
   type BatchOutcome,
+  type BatchResult,
+  type BatchValues,
   Executor,
   type MapInputs,
   type MapOptions,

@@ -10,13 +10,29 @@ import { checkTimeout, remaining } from "../future/_timeout.ts";
 /** The outcome of one call of a batch: `[true, result]` or `[false, error]`. */
 export type BatchOutcome<R> = readonly [true, R] | readonly [false, unknown];
 
+/**
+ * The outcomes of a batch without an array per call: `values[i]` is the
+ * result of call `i`, unless `errors` holds an exception for `i` (then
+ * `values[i]` is meaningless).
+ */
+export interface BatchValues<R> {
+  /** One entry per call, in order. */
+  readonly values: readonly R[];
+  /** The exceptions of the calls that failed, by index, if any did. */
+  readonly errors: ReadonlyMap<number, unknown> | undefined;
+}
+
+/** What the future of a batch holds: one outcome per call, in one form or
+ * the other. */
+export type BatchResult<R> = readonly BatchOutcome<R>[] | BatchValues<R>;
+
 /** How the iterator reaches its executor. */
 export interface MapSource<A extends unknown[], R> {
   /** Throws what `submit()` would throw now (shutdown, broken). */
   assertOpen(): void;
   submit(args: A): Future<R>;
   /** Present on executors that batch calls (`chunksize > 1`). */
-  submitBatch: ((batch: A[]) => Future<BatchOutcome<R>[]>) | undefined;
+  submitBatch: ((batch: A[]) => Future<BatchResult<R>>) | undefined;
 }
 
 /** The validated options of one `map()` call. */
@@ -31,7 +47,7 @@ type Inputs = readonly (Iterable<unknown> | AsyncIterable<unknown>)[];
 /** A submitted call, or a batch of calls, waiting to be yielded. */
 type Entry<R> =
   | { readonly batch: false; readonly future: Future<R> }
-  | { readonly batch: true; readonly future: Future<BatchOutcome<R>[]> };
+  | { readonly batch: true; readonly future: Future<BatchResult<R>> };
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
@@ -42,8 +58,10 @@ export class MapIterator<A extends unknown[], R>
   readonly #settings: MapSettings;
   readonly #args: ArgsReader<A>;
   readonly #entries: Entry<R>[] = [];
-  #outcomes: readonly BatchOutcome<R>[] = [];
-  #outcomeAt = 0;
+  // The results of the batch being yielded, and the next one's index.
+  #values: readonly R[] = [];
+  #errors: ReadonlyMap<number, unknown> | undefined;
+  #valueAt = 0;
   // An input or submission error, thrown once the entries before it are out.
   #failure: { error: unknown } | undefined;
   #exhausted = false;
@@ -86,6 +104,15 @@ export class MapIterator<A extends unknown[], R>
   }
 
   next(): Promise<IteratorResult<R, undefined>> {
+    // The rest of a batch is served at once, outside the chain of steps: its
+    // results are in, and `for await` asks for them one by one.
+    if (this.#outstanding === 0 && this.#valueAt < this.#values.length) {
+      try {
+        return Promise.resolve(this.#nextOutcome());
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     // Calls made without awaiting the previous one run one after another, so
     // that each gets the next result in order; `for await` never waits here.
     const step = this.#outstanding++ === 0
@@ -102,7 +129,7 @@ export class MapIterator<A extends unknown[], R>
 
   async #step(): Promise<IteratorResult<R, undefined>> {
     try {
-      if (this.#outcomeAt < this.#outcomes.length) return this.#nextOutcome();
+      if (this.#valueAt < this.#values.length) return this.#nextOutcome();
       while (this.#entries.length === 0) {
         if (this.#closed) return DONE;
         if (this.#failure !== undefined) {
@@ -120,7 +147,7 @@ export class MapIterator<A extends unknown[], R>
       this.#current = entry;
       this.#refill();
       const { deadline } = this.#settings;
-      let result: R | BatchOutcome<R>[];
+      let result: R | BatchResult<R>;
       try {
         result = deadline === Infinity
           ? await entry.future
@@ -131,8 +158,7 @@ export class MapIterator<A extends unknown[], R>
         throw error;
       }
       if (!entry.batch) return { done: false, value: result as R };
-      this.#outcomes = result as BatchOutcome<R>[];
-      this.#outcomeAt = 0;
+      this.#takeBatch(result as BatchResult<R>);
       return this.#nextOutcome();
     } finally {
       this.#current = undefined;
@@ -140,11 +166,41 @@ export class MapIterator<A extends unknown[], R>
     }
   }
 
+  /** Makes `result` the batch whose results `next()` serves. */
+  #takeBatch(result: BatchResult<R>): void {
+    this.#valueAt = 0;
+    if (!Array.isArray(result)) {
+      const batch = result as BatchValues<R>;
+      this.#values = batch.values;
+      this.#errors = batch.errors;
+      return;
+    }
+    // An array of outcomes, as executors of our users may return.
+    const outcomes = result as readonly BatchOutcome<R>[];
+    const values: R[] = [];
+    let errors: Map<number, unknown> | undefined;
+    for (let i = 0; i < outcomes.length; i++) {
+      const outcome = outcomes[i];
+      if (outcome[0]) {
+        values.push(outcome[1]);
+      } else {
+        values.push(undefined as R);
+        (errors ??= new Map()).set(i, outcome[1]);
+      }
+    }
+    this.#values = values;
+    this.#errors = errors;
+  }
+
   #nextOutcome(): IteratorResult<R, undefined> {
-    const outcome = this.#outcomes[this.#outcomeAt++];
-    if (outcome[0]) return { done: false, value: outcome[1] };
+    const at = this.#valueAt++;
+    const errors = this.#errors;
+    if (errors === undefined || !errors.has(at)) {
+      return { done: false, value: this.#values[at] };
+    }
+    const error = errors.get(at);
     this.#close();
-    throw outcome[1];
+    throw error;
   }
 
   /** Tops the entries back up to `buffersize` after one was taken. */
@@ -226,7 +282,8 @@ export class MapIterator<A extends unknown[], R>
     for (const entry of this.#entries) entry.future.cancel();
     this.#entries.length = 0;
     this.#wake();
-    this.#outcomes = [];
+    this.#values = [];
+    this.#errors = undefined;
     this.#args.close();
   }
 }
@@ -296,10 +353,22 @@ class ArgsReader<A extends unknown[]> {
   /** Up to `count` argument tuples; fewer means the inputs are exhausted. */
   readSync(count: number): A[] {
     const group: A[] = [];
-    while (!this.#done && group.length < count) {
+    if (this.#done) return group;
+    const iterators = this.#iterators as Iterator<unknown>[];
+    if (iterators.length === 1) {
+      // The usual case, and per item: no loop over the inputs.
+      const iterator = iterators[0];
+      while (group.length < count) {
+        const step = iterator.next();
+        if (step.done) return this.#finish(group);
+        group.push([step.value] as A);
+      }
+      return group;
+    }
+    while (group.length < count) {
       const args: unknown[] = [];
-      for (const iterator of this.#iterators) {
-        const step = (iterator as Iterator<unknown>).next();
+      for (let i = 0; i < iterators.length; i++) {
+        const step = iterators[i].next();
         if (step.done) return this.#finish(group);
         args.push(step.value);
       }

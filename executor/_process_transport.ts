@@ -14,7 +14,7 @@ import {
   type ParentMessage,
   ProtocolError,
 } from "../workers/_protocol.ts";
-import type { BatchOutcome } from "./_map.ts";
+import type { BatchValues } from "./_map.ts";
 import type { ChildExit, ChildProcess, Spawn } from "./_spawn.ts";
 import type {
   EngineItem,
@@ -117,18 +117,20 @@ export function encodeArgs(args: readonly unknown[]): unknown {
 }
 
 /**
- * The wire of a batch's argument lists: those that encode, and the errors
- * of those that do not, which fail their own items only.
+ * The wire of a batch's argument lists, by column (see `ParentMessage`):
+ * those that encode, and the errors of those that do not, which fail their
+ * own items only.
  *
- * @param lists One argument list per item.
- * @returns The wire of the lists that encode, and the failures by index.
+ * @param lists One argument list per item, all of one length (at least 1).
+ * @returns The wire of the columns of the lists that encode, and the
+ * failures by index.
  */
 export function encodeBatch(
   lists: readonly (readonly unknown[])[],
 ): { args: unknown; failures: LocalFailures } {
   const failures: LocalFailures = new Map();
   try {
-    return { args: encode(lists, "arguments"), failures };
+    return { args: encode(columnsOf(lists), "arguments"), failures };
   } catch {
     const sendable = lists.filter((list, i) => {
       try {
@@ -139,33 +141,57 @@ export function encodeBatch(
         return false;
       }
     });
-    return { args: encode(sendable, "arguments"), failures };
+    return { args: encode(columnsOf(sendable), "arguments"), failures };
   }
 }
 
-/** A batch's outcomes: the worker's, for the items sent, around the local
- * failures. The worker's array is reused when nothing failed here. */
+/** Argument lists turned into one array per parameter: a batch of calls of
+ * one argument crosses as one flat array, cheaper to check, send and read
+ * than one array per call. */
+function columnsOf(lists: readonly (readonly unknown[])[]): unknown[][] {
+  const arity = lists.length === 0 ? 0 : lists[0].length;
+  const columns: unknown[][] = [];
+  for (let p = 0; p < arity; p++) {
+    const column: unknown[] = [];
+    for (let i = 0; i < lists.length; i++) column.push(lists[i][p]);
+    columns.push(column);
+  }
+  return columns;
+}
+
+/** A batch's outcomes from the worker's answer (`[values]` or `[values,
+ * failures]`, for the items sent), around the local failures. The worker's
+ * values are used as they are when no item failed. */
 function merge(
   value: unknown,
   batch: { size: number; failures: LocalFailures },
   rebuild: (error: unknown) => unknown,
-): BatchOutcome<unknown>[] {
-  const remote = value as [boolean, unknown][];
-  for (const outcome of remote) {
-    if (!outcome[0]) outcome[1] = rebuild(outcome[1]);
+): BatchValues<unknown> {
+  const [values, pairs] = value as [unknown[], unknown[] | undefined];
+  if (pairs === undefined && batch.failures.size === 0) {
+    return { values, errors: undefined };
   }
-  if (batch.failures.size === 0) return remote as BatchOutcome<unknown>[];
-  const outcomes: BatchOutcome<unknown>[] = [];
+  const remote = new Map<number, unknown>();
+  if (pairs !== undefined) {
+    for (let k = 0; k < pairs.length; k += 2) {
+      remote.set(pairs[k] as number, rebuild(pairs[k + 1]));
+    }
+  }
+  if (batch.failures.size === 0) return { values, errors: remote };
+  const merged: unknown[] = [];
+  const errors = new Map<number, unknown>();
   let next = 0;
   for (let i = 0; i < batch.size; i++) {
-    const failure = batch.failures.get(i);
-    outcomes.push(
-      batch.failures.has(i)
-        ? [false, failure]
-        : remote[next++] as BatchOutcome<unknown>,
-    );
+    if (batch.failures.has(i)) {
+      merged.push(undefined);
+      errors.set(i, batch.failures.get(i));
+      continue;
+    }
+    const j = next++;
+    merged.push(values[j]);
+    if (remote.has(j)) errors.set(i, remote.get(j));
   }
-  return outcomes;
+  return { values: merged, errors };
 }
 
 /**

@@ -5,9 +5,9 @@
  * @module
  */
 import type { Future } from "../future/future.ts";
-import { type BatchOutcome, MapIterator, type MapSource } from "./_map.ts";
+import { type BatchResult, MapIterator, type MapSource } from "./_map.ts";
 
-export type { BatchOutcome } from "./_map.ts";
+export type { BatchOutcome, BatchResult, BatchValues } from "./_map.ts";
 
 /** The options of `Executor.map()`. */
 export interface MapOptions {
@@ -122,13 +122,14 @@ export abstract class Executor implements AsyncDisposable {
 
   /**
    * For pools that cross a boundary (process, worker): submits a batch of
-   * calls as one message; its future holds one outcome per call. `map()`
+   * calls as one message; its future holds one outcome per call, as an
+   * array of outcomes or as the results and the exceptions by index. `map()`
    * uses it when `chunksize > 1`; executors without it ignore `chunksize`.
    */
   protected submitBatch?<A extends unknown[], R>(
     fn: (...args: A) => R,
     batch: A[],
-  ): Future<BatchOutcome<Awaited<R>>[]>;
+  ): Future<BatchResult<Awaited<R>>>;
 
   /**
    * Throws the error `submit()` would throw now (`ShutdownError`, the pool's

@@ -8,7 +8,7 @@ import { Future } from "../future/future.ts";
 import { BrokenProcessPool, ShutdownError } from "../future/errors.ts";
 import { DEFAULT_MAX_FRAME_BYTES } from "../workers/_protocol.ts";
 import { Executor, type ShutdownOptions } from "./executor.ts";
-import type { BatchOutcome } from "./_map.ts";
+import type { BatchResult } from "./_map.ts";
 import {
   checkInitializer,
   checkMaxWorkers,
@@ -346,12 +346,13 @@ export class ProcessPoolExecutor extends Executor {
   protected override submitBatch<A extends unknown[], R>(
     fn: (...args: A) => R,
     batch: A[],
-  ): Future<BatchOutcome<Awaited<R>>[]> {
+  ): Future<BatchResult<Awaited<R>>> {
     this.assertOpen();
-    const future = new Future<BatchOutcome<Awaited<R>>[]>();
+    const future = new Future<BatchResult<Awaited<R>>>();
     const { args, failures } = encodeBatch(batch);
     if (failures.size === batch.length) {
-      future.setResult(batch.map((_, i) => [false, failures.get(i)] as const));
+      const values = batch.map(() => undefined as Awaited<R>);
+      future.setResult({ values, errors: failures });
       return future;
     }
     this.#engine.submit(

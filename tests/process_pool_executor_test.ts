@@ -193,6 +193,25 @@ test("ProcessPoolExecutor.submit() compiles a method's source", async () => {
   assert.equal(await pool.submit(shapes.perimeter, 2, 3), 10);
 });
 
+test("ProcessPoolExecutor.submit() runs a function sent by source in strict mode, as in its module", async () => {
+  await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
+  // In a module, `this` of a plain call is undefined and assigning an
+  // undeclared variable throws; a sloppy compile would differ on both.
+  const self = function (this: unknown): string {
+    return typeof this;
+  };
+  assert.equal(await pool.submit(self), "undefined");
+  const leak = (): number => {
+    // @ts-ignore: an undeclared variable, on purpose
+    leaked = 1;
+    return 1;
+  };
+  const error = await rejection(pool.submit(leak));
+  assert.ok(error instanceof ReferenceError);
+  assert.match(error.message, /leaked/);
+  assert.match(error.message, /leak was sent by source/);
+});
+
 // ---- values -----------------------------------------------------------------
 
 test("ProcessPoolExecutor.submit() carries rich values to a worker and back", async () => {
@@ -345,6 +364,36 @@ test("ProcessPoolExecutor.map() with chunksize fails only the item whose argumen
   assert.ok(error instanceof Error);
   assert.equal(error.name, "DataCloneError");
   assert.equal(error.message, "argument 1: symbol cannot be sent");
+});
+
+test("ProcessPoolExecutor.map() with chunksize fails only the item whose result cannot be sent, and awaits async items", async () => {
+  await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
+  // Three inputs, an async item, a throwing one and an unsendable result.
+  const pick = async (kind: string, a: number, b: number): Promise<unknown> => {
+    if (kind === "async") return await Promise.resolve(a + b);
+    if (kind === "throw") throw new TypeError(`bad ${a}`);
+    if (kind === "function") return () => a;
+    return a * b;
+  };
+  const results = pool.map(
+    pick,
+    ["async", "plain", "function", "throw", "plain"],
+    [1, 2, 3, 4, 5],
+    [10, 20, 30, 40, 50],
+    { chunksize: 5 },
+  );
+  assert.deepEqual(await results.next(), { done: false, value: 11 });
+  assert.deepEqual(await results.next(), { done: false, value: 40 });
+  const error = await rejection(results.next());
+  assert.ok(error instanceof Error);
+  assert.equal(error.name, "DataCloneError");
+  assert.equal(error.message, "result of item 3: function cannot be sent");
+  const others = pool.map(pick, ["throw", "plain"], [7, 8], [0, 2], {
+    chunksize: 2,
+  });
+  const thrown = await rejection(others.next());
+  assert.ok(thrown instanceof TypeError);
+  assert.equal(thrown.message, "bad 7");
 });
 
 // ---- initializer, maxTasksPerChild ----------------------------------------

@@ -121,7 +121,7 @@ function isPlain(value: unknown): boolean {
   if (kind !== WALK) return kind === LITERAL;
   if (Object.hasOwn(value as object, MARKER)) return false;
   try {
-    return isPlainTree(value as object, new Set());
+    return isPlainTree(value as object, undefined);
   } catch {
     // Recursion too deep for the stack (or a getter that throws): the graph
     // encoder walks without recursion, and re-raises a getter's error.
@@ -144,19 +144,47 @@ function kindOf(v: unknown): number {
   return typeof v === "string" || typeof v === "boolean" ? LITERAL : OTHER;
 }
 
-function isPlainTree(o: object, seen: Set<object>): boolean {
-  // One hash operation, not has() then add(): the Set is most of the cost.
-  const size = seen.size;
-  seen.add(o);
-  if (seen.size === size) return false; // reached twice: shared or cyclic
+/** The objects a plain check has reached: a short list while there are
+ * few (a scan of a few entries beats hashing), then a Set. */
+interface Seen {
+  list: object[];
+  set: Set<object> | undefined;
+}
+
+/** How many objects a {@linkcode Seen} lists before it turns to a Set. */
+const SHORT_LIST = 8;
+
+/** Records `o`; false when it was reached before (shared or cyclic). */
+function firstVisit(o: object, seen: Seen): boolean {
+  const set = seen.set;
+  if (set !== undefined) {
+    // One hash operation, not has() then add().
+    const size = set.size;
+    set.add(o);
+    return set.size !== size;
+  }
+  const list = seen.list;
+  for (let i = 0; i < list.length; i++) if (list[i] === o) return false;
+  if (list.length < SHORT_LIST) list.push(o);
+  else seen.set = new Set(list).add(o);
+  return true;
+}
+
+/** Whether `o` and what it reaches are plain data forming a tree. `seen`
+ * holds every object reached so far; it is made only once the top-level
+ * object turns out to hold another one, so that a flat value (an argument
+ * list of primitives, a column of a batch) records nothing. */
+function isPlainTree(o: object, seen: Seen | undefined): boolean {
+  if (seen !== undefined && !firstVisit(o, seen)) return false;
   if (Array.isArray(o)) {
     for (let i = 0; i < o.length; i++) {
       // A hole reads as undefined, which is not plain either: no `in` test.
       const v: unknown = o[i];
       const kind = kindOf(v);
-      if (kind === WALK ? !isPlainTree(v as object, seen) : kind === OTHER) {
-        return false;
-      }
+      if (kind === WALK) {
+        seen ??= { list: [o], set: undefined };
+        if (!isPlainTree(v as object, seen)) return false;
+      } else if (kind === OTHER) return false;
     }
     return true;
   }
@@ -168,9 +196,10 @@ function isPlainTree(o: object, seen: Set<object>): boolean {
   for (const key in o) {
     const v: unknown = (o as Record<string, unknown>)[key];
     const kind = kindOf(v);
-    if (kind === WALK ? !isPlainTree(v as object, seen) : kind === OTHER) {
-      return false;
-    }
+    if (kind === WALK) {
+      seen ??= { list: [o], set: undefined };
+      if (!isPlainTree(v as object, seen)) return false;
+    } else if (kind === OTHER) return false;
   }
   return true;
 }

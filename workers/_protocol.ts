@@ -41,9 +41,13 @@ export type ParentMessage =
   }
   /** Call `fn(...args)`; `args` is the wire of an array. */
   | { t: "call"; id: number; fn: FnRef; args: unknown }
-  /** Call `fn` once per argument list; `args` is the wire of an array of
-   * arrays. The answer is one `ok` whose value is the wire of an array of
-   * `[true, value]` or `[false, error]`, so each item keeps its outcome. */
+  /** Call `fn` once per item; `args` is the wire of the items' arguments by
+   * column: one array per parameter (at least one), all as long as the
+   * batch, so that `fn(args[0][i], args[1][i])` is item `i`. The answer is
+   * one `ok` whose value is the wire of `[values]` when every item returned,
+   * else of `[values, failures]`: `failures` lists `index, error` pairs
+   * (flat), and `values[index]` of a failed item is `null`. Each item keeps
+   * its outcome; no item costs an array of its own. */
   | { t: "batch"; id: number; fn: FnRef; args: unknown };
 
 /** A message from a worker to the pool. */

@@ -5,6 +5,8 @@
  * - `ThreadPoolExecutor`: a bounded pool on the event loop, for async I/O.
  * - `ProcessPoolExecutor`: long-lived Deno or Bun subprocesses, for CPU-bound
  *   work.
+ * - `WorkerPoolExecutor`: long-lived Web Workers (threads in this process),
+ *   for CPU-bound work with cheaper calls and transferable buffers.
  * - `Future`, `wait()`, `asCompleted()`: the futures themselves, usable
  *   with any executor or by hand.
  *
@@ -75,3 +77,8 @@ export {
   type RuntimeName,
   type WorkerPermissions,
 } from "./executor/process_pool_executor.ts";
+export {
+  transfer,
+  WorkerPoolExecutor,
+  type WorkerPoolExecutorOptions,
+} from "./executor/worker_pool_executor.ts";

@@ -31,6 +31,22 @@ const JOBS: Job[] = [
   { argv: ["python3", path("python/w1_thread.py")] },
   { argv: [...deno, path("codec.ts")] },
   { argv: ["bun", path("codec.ts")] },
+  { argv: [...deno, path("floor_process.ts")] },
+  { argv: ["bun", path("floor_process.ts")] },
+  { argv: [...deno, path("w2_process.ts")] },
+  { argv: ["bun", path("w2_process.ts")] },
+  { argv: ["python3", path("python/w2_process.py")] },
+  { argv: [...deno, path("w3_scaling.ts")] },
+  { argv: ["bun", path("w3_scaling.ts")] },
+  { argv: ["python3", path("python/w3_scaling.py")] },
+  { argv: [...deno, path("w4_cold_start.ts")] },
+  { argv: ["bun", path("w4_cold_start.ts")] },
+  { argv: ["python3", path("python/w4_cold_start.py")] },
+  { argv: [...deno, path("w5_latency.ts")] },
+  { argv: ["bun", path("w5_latency.ts")] },
+  { argv: ["python3", path("python/w5_latency.py")] },
+  { argv: [...deno, path("w3_w5_worker.ts")] },
+  { argv: ["bun", path("w3_w5_worker.ts")] },
 ];
 
 const RATIOS: Ratio[] = [
@@ -53,6 +69,96 @@ const RATIOS: Ratio[] = [
     name: "w1-bun-vs-limiter",
     numerator: "w1-pool-bun",
     denominator: "w1-limiter-bun",
+  },
+  {
+    name: "w2-submit-deno-vs-cpython",
+    numerator: "w2-submit-deno",
+    denominator: "w2-submit-cpython",
+  },
+  {
+    name: "w2-submit-bun-vs-cpython",
+    numerator: "w2-submit-bun",
+    denominator: "w2-submit-cpython",
+  },
+  {
+    name: "w2-submit-deno-vs-floor-16",
+    numerator: "w2-submit-deno",
+    denominator: "w2-floor-16-in-flight-deno",
+  },
+  {
+    name: "w2-submit-bun-vs-floor-16",
+    numerator: "w2-submit-bun",
+    denominator: "w2-floor-16-in-flight-bun",
+  },
+  {
+    name: "w2-submit-deno-vs-floor-1",
+    numerator: "w2-submit-deno",
+    denominator: "w2-floor-1-in-flight-deno",
+  },
+  {
+    name: "w2-submit-bun-vs-floor-1",
+    numerator: "w2-submit-bun",
+    denominator: "w2-floor-1-in-flight-bun",
+  },
+  {
+    name: "w2-map-chunk-deno-vs-cpython",
+    numerator: "w2-map-chunk-deno",
+    denominator: "w2-map-chunk-cpython",
+  },
+  {
+    name: "w2-map-chunk-bun-vs-cpython",
+    numerator: "w2-map-chunk-bun",
+    denominator: "w2-map-chunk-cpython",
+  },
+  {
+    name: "w4-deno-vs-floor",
+    numerator: "w4-process-deno",
+    denominator: "w4-floor-process-deno",
+  },
+  {
+    name: "w4-bun-vs-floor",
+    numerator: "w4-process-bun",
+    denominator: "w4-floor-process-bun",
+  },
+  {
+    name: "w5-p50-deno-vs-floor",
+    numerator: "w5-process-p50-deno",
+    denominator: "w5-floor-process-p50-deno",
+  },
+  {
+    name: "w5-p50-bun-vs-floor",
+    numerator: "w5-process-p50-bun",
+    denominator: "w5-floor-process-p50-bun",
+  },
+  {
+    name: "w4-worker-deno-vs-floor",
+    numerator: "w4-worker-deno",
+    denominator: "w4-floor-worker-deno",
+  },
+  {
+    name: "w4-worker-bun-vs-floor",
+    numerator: "w4-worker-bun",
+    denominator: "w4-floor-worker-bun",
+  },
+  {
+    name: "w5-worker-p50-deno-vs-floor",
+    numerator: "w5-worker-p50-deno",
+    denominator: "w5-floor-worker-p50-deno",
+  },
+  {
+    name: "w5-worker-p50-bun-vs-floor",
+    numerator: "w5-worker-p50-bun",
+    denominator: "w5-floor-worker-p50-bun",
+  },
+  {
+    name: "worker-copy-vs-transfer-64mb-deno",
+    numerator: "worker-copy-64mb-deno",
+    denominator: "worker-transfer-64mb-deno",
+  },
+  {
+    name: "worker-copy-vs-transfer-64mb-bun",
+    numerator: "worker-copy-64mb-bun",
+    denominator: "worker-transfer-64mb-bun",
   },
 ];
 

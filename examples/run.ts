@@ -6,7 +6,7 @@
  * @module
  */
 
-const EXAMPLES = ["thread_pool", "process_pool"];
+const EXAMPLES = ["thread_pool", "process_pool", "worker_pool"];
 
 async function output(
   command: string,

@@ -1,0 +1,528 @@
+import assert from "node:assert/strict";
+import process from "node:process";
+import { test } from "./_harness.ts";
+import { executorContract } from "./_executor_contract.ts";
+import {
+  BrokenExecutor,
+  BrokenWorkerPool,
+  CancelledError,
+  ShutdownError,
+} from "../mod.ts";
+import {
+  transfer,
+  WorkerPoolExecutor,
+  type WorkerPoolExecutorOptions,
+} from "../executor/worker_pool_executor.ts";
+import { executablePath, requireRuntime } from "../executor/_runtime.ts";
+import { type ChildExit, spawnFor } from "../executor/_spawn.ts";
+import {
+  addOffset,
+  overQuota,
+  recall,
+  remember,
+} from "./fixtures/process_tasks.ts";
+import {
+  closeSelf,
+  exitWith,
+  failToStart,
+  makeBuffer,
+  never,
+  rejectLater,
+  size,
+  sleep,
+  thread,
+  threadAfter,
+  throwLater,
+} from "./fixtures/worker_tasks.ts";
+
+executorContract(
+  "WorkerPoolExecutor",
+  (options) => new WorkerPoolExecutor(options),
+);
+
+const runtime = requireRuntime("the worker pool tests");
+const MODULES = [
+  new URL("./fixtures/worker_tasks.ts", import.meta.url),
+  new URL("./fixtures/process_tasks.ts", import.meta.url),
+];
+
+/** A pool whose workers import the task fixtures. */
+function poolWithTasks(
+  options: WorkerPoolExecutorOptions = {},
+): WorkerPoolExecutor {
+  return new WorkerPoolExecutor({ modules: MODULES, ...options });
+}
+
+/** The reason `promise` rejects with; fails if it fulfils. */
+async function rejection(promise: PromiseLike<unknown>): Promise<unknown> {
+  let value: unknown;
+  try {
+    value = await promise;
+  } catch (reason) {
+    return reason;
+  }
+  assert.fail(`expected a rejection, got ${String(value)}`);
+}
+
+/** Asserts that `error` is the `DataCloneError` with `message`. */
+function assertCloneError(error: unknown, message: string | RegExp): void {
+  assert.ok(error instanceof Error);
+  assert.equal(error.name, "DataCloneError");
+  if (typeof message === "string") assert.equal(error.message, message);
+  else assert.match(error.message, message);
+}
+
+// ---- construction ---------------------------------------------------------
+
+test("WorkerPoolExecutor() defaults maxWorkers to navigator.hardwareConcurrency", async () => {
+  await using pool = new WorkerPoolExecutor();
+  assert.equal(pool.maxWorkers, navigator.hardwareConcurrency);
+});
+
+test("WorkerPoolExecutor() checks its options", () => {
+  const cases: [object, ErrorConstructor, string][] = [
+    [{ maxTasksPerChild: 0 }, RangeError, "maxTasksPerChild must be >= 1"],
+    [
+      { maxTasksPerChild: 1.5 },
+      TypeError,
+      "maxTasksPerChild must be an integer or undefined",
+    ],
+  ];
+  for (const [options, type, message] of cases) {
+    assert.throws(() => new WorkerPoolExecutor(options), (error: unknown) => {
+      assert.ok(error instanceof type, JSON.stringify(options));
+      assert.equal(error.message, message);
+      return true;
+    });
+  }
+});
+
+// ---- threads and shipping functions -----------------------------------------
+
+test("WorkerPoolExecutor.submit() sends an export of `modules` by reference, with its module scope", async () => {
+  await using pool = poolWithTasks({ maxWorkers: 1 });
+  assert.equal(await pool.submit(addOffset, 1), 1001);
+  assert.equal(await pool.submit(addOffset, 2), 1002);
+});
+
+test("WorkerPoolExecutor.submit() reuses its worker threads, and runs concurrent calls on different ones", async () => {
+  await using pool = poolWithTasks({ maxWorkers: 2 });
+  const first = await pool.submit(thread);
+  assert.notEqual(first, thread(), "the call ran on this thread");
+  assert.equal(await pool.submit(thread), first);
+  const both = await Promise.all([
+    pool.submit(threadAfter, 20),
+    pool.submit(threadAfter, 20),
+  ]);
+  assert.notEqual(both[0], both[1]);
+});
+
+test("WorkerPoolExecutor.submit() fails a closure over an outer variable with a ReferenceError and a hint", async () => {
+  await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+  const offset = 1000;
+  const addLocalOffset = (x: number): number => x + offset;
+  const error = await rejection(pool.submit(addLocalOffset, 1));
+  assert.ok(error instanceof ReferenceError);
+  assert.match(error.message, /offset/);
+  assert.match(error.message, /addLocalOffset was sent by source/);
+  assert.match(error.message, /move it into a module listed in `modules`/);
+  assert.equal(await pool.submit((x: number) => x + 1, 1), 2);
+});
+
+test("WorkerPoolExecutor.submit() fails the own future of a native or bound function, naming it", async () => {
+  await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+  const add = (a: number, b: number): number => a + b;
+  assertCloneError(await rejection(pool.submit(Math.max, 1, 2)), /"max"/);
+  assertCloneError(
+    await rejection(pool.submit(add.bind(null, 1), 2)),
+    /"bound add".*`modules`/,
+  );
+  assert.equal(await pool.submit(add, 1, 2), 3);
+});
+
+// ---- values -----------------------------------------------------------------
+
+test("WorkerPoolExecutor.submit() carries values by structured clone, there and back", async () => {
+  await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+  const shared = { shared: true };
+  const cyclic: Record<string, unknown> = { name: "cyclic" };
+  cyclic.self = cyclic;
+  const value = {
+    numbers: [NaN, -0, Infinity, 1.5],
+    missing: undefined,
+    big: 12345678901234567890n,
+    date: new Date(86_400_000),
+    regexp: /a+b/gi,
+    map: new Map<unknown, unknown>([[1, "one"], [shared, "object key"]]),
+    set: new Set([1, "two", shared]),
+    bytes: new Uint8Array([1, 2, 3]),
+    shared: [shared, shared],
+    cyclic,
+  };
+  const back = await pool.submit((v: unknown) => v, value) as typeof value;
+  assert.deepEqual(back, value);
+  assert.equal(back.shared[0], back.shared[1]);
+  assert.equal(back.cyclic.self, back.cyclic);
+  assert.equal(Object.is(back.numbers[1], -0), true);
+});
+
+test("WorkerPoolExecutor.submit() with transfer() moves an ArrayBuffer: detached here once submitted", async () => {
+  await using pool = poolWithTasks({ maxWorkers: 1 });
+  const bytes = new Uint8Array(1 << 20).fill(1);
+  const future = pool.submit(size, transfer(bytes, [bytes.buffer]));
+  assert.equal(bytes.byteLength, 0);
+  assert.equal(bytes.buffer.byteLength, 0);
+  assert.equal(await future, 1 << 20);
+  // A task moves its result back the same way.
+  const back = await pool.submit(makeBuffer, 1024, 9);
+  assert.ok(back instanceof Uint8Array);
+  assert.equal(back.length, 1024);
+  assert.equal(back[1023], 9);
+});
+
+test("WorkerPoolExecutor.submit() with transfer() of a value that cannot be cloned fails its future", async () => {
+  await using pool = poolWithTasks({ maxWorkers: 1 });
+  const buffer = new ArrayBuffer(8);
+  const future = pool.submit(
+    (v: unknown) => v,
+    transfer({ buffer, cb: () => {} }, [buffer]),
+  );
+  assertCloneError(
+    await rejection(future),
+    "argument 1 → .cb: function cannot be sent",
+  );
+  // Deno detaches the buffers of a clone that fails all the same.
+  assert.equal(buffer.byteLength, runtime === "deno" ? 0 : 8);
+});
+
+test("WorkerPoolExecutor.submit() fails the future of an argument that cannot be cloned, and the others of its turn run", async () => {
+  await using pool = poolWithTasks({ maxWorkers: 1 });
+  const pair = (a: unknown, b: unknown) => [a, b];
+  // All of them go to the worker in one turn, and one cannot be cloned.
+  const before = pool.submit(pair, 1, 2);
+  const bad = pool.submit(pair, 1, { items: [0, 1, 2, { cb: () => {} }] });
+  const bytes = new Uint8Array(64);
+  const moved = pool.submit(size, transfer(bytes, [bytes.buffer]));
+  const after = pool.submit(pair, 3, 4);
+  assertCloneError(
+    await rejection(bad),
+    "argument 2 → .items[3].cb: function cannot be sent",
+  );
+  assert.deepEqual(await before, [1, 2]);
+  assert.equal(await moved, 64);
+  assert.deepEqual(await after, [3, 4]);
+  assert.equal(await pool.submit((x: number) => x * 2, 21), 42);
+});
+
+test("WorkerPoolExecutor.submit() fails the future of a result that cannot be cloned, and the pool stays healthy", async () => {
+  await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+  const error = await rejection(pool.submit(() => ({ ok: 1, fn: () => 2 })));
+  assertCloneError(error, "result → .fn: function cannot be sent");
+  assert.equal(await pool.submit(() => "still here"), "still here");
+});
+
+test("WorkerPoolExecutor.submit() rebuilds a worker's error with its class, name, message, properties and stack", async () => {
+  await using pool = poolWithTasks({ maxWorkers: 1 });
+  const typeError = await rejection(
+    pool.submit(() => {
+      throw new TypeError("not a number");
+    }),
+  );
+  assert.ok(typeError instanceof TypeError);
+  assert.equal(typeError.message, "not a number");
+  const quota = await rejection(pool.submit(overQuota, 5));
+  assert.ok(quota instanceof Error);
+  assert.equal(quota.name, "QuotaError");
+  assert.equal((quota as unknown as { excess: number }).excess, 5);
+  const remote = quota.cause;
+  assert.ok(remote instanceof Error);
+  assert.match(remote.message, /QuotaError: over quota by 5/);
+  assert.match(remote.message, /overQuota/);
+  assert.ok(remote.cause instanceof RangeError);
+});
+
+// ---- map ---------------------------------------------------------------------
+
+test("WorkerPoolExecutor.map() with chunksize keeps each item's result or exception", async () => {
+  await using pool = new WorkerPoolExecutor({ maxWorkers: 2 });
+  const inverse = (x: number): number => {
+    if (x === 0) throw new RangeError("no inverse of 0");
+    return 1 / x;
+  };
+  const results = pool.map(inverse, [1, 2, 4, 0, 5], { chunksize: 2 });
+  assert.deepEqual(await results.next(), { done: false, value: 1 });
+  assert.deepEqual(await results.next(), { done: false, value: 0.5 });
+  assert.deepEqual(await results.next(), { done: false, value: 0.25 });
+  const error = await rejection(results.next());
+  assert.ok(error instanceof RangeError);
+  const items = [...Array(3000).keys()];
+  const doubled = await Array.fromAsync(
+    pool.map((x: number) => 2 * x, items, { chunksize: 1000 }),
+  );
+  assert.deepEqual(doubled, items.map((x) => 2 * x));
+});
+
+test("WorkerPoolExecutor.map() with chunksize fails only the items whose argument or result cannot be cloned", async () => {
+  await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+  const kinds = pool.map(
+    (x: unknown) => typeof x,
+    [1, Symbol("nope"), "three"],
+    { chunksize: 3 },
+  );
+  assert.deepEqual(await kinds.next(), { done: false, value: "number" });
+  assertCloneError(
+    await rejection(kinds.next()),
+    "argument 1: symbol cannot be sent",
+  );
+  const results = pool.map(
+    (x: number) => x === 2 ? { fn: () => x } : x,
+    [1, 2, 3],
+    { chunksize: 3 },
+  );
+  assert.deepEqual(await results.next(), { done: false, value: 1 });
+  assertCloneError(
+    await rejection(results.next()),
+    "result of item 2 → .fn: function cannot be sent",
+  );
+});
+
+// ---- initializer, maxTasksPerChild ----------------------------------------
+
+test("WorkerPoolExecutor({ initializer }) from `modules` runs in each worker before its calls", async () => {
+  await using pool = poolWithTasks({
+    maxWorkers: 1,
+    initializer: remember,
+    initargs: ["greeting", new Map([["hello", "world"]])],
+  });
+  assert.deepEqual(
+    await pool.submit(recall, "greeting"),
+    new Map([["hello", "world"]]),
+  );
+});
+
+test("WorkerPoolExecutor({ initializer }) that throws breaks the pool with BrokenWorkerPool caused by its error", async () => {
+  await using pool = poolWithTasks({ maxWorkers: 2, initializer: failToStart });
+  const futures = [1, 2, 3].map((x) => pool.submit(addOffset, x));
+  for (const future of futures) {
+    const error = await rejection(future);
+    assert.ok(error instanceof BrokenWorkerPool);
+    assert.match(error.message, /initializer failed/);
+    assert.ok(error.cause instanceof TypeError);
+    assert.equal(error.cause.message, "no database here");
+  }
+  assert.throws(() => pool.submit(addOffset, 1), BrokenWorkerPool);
+});
+
+test("WorkerPoolExecutor({ initargs }) that cannot be cloned breaks the pool, naming the culprit", async () => {
+  await using pool = poolWithTasks({
+    maxWorkers: 1,
+    initializer: remember,
+    initargs: ["key", { cb: () => {} }],
+  });
+  const error = await rejection(pool.submit(thread));
+  assert.ok(error instanceof BrokenWorkerPool);
+  assert.match(error.message, /cannot start its workers/);
+  assert.match(error.message, /argument 2 → \.cb: function cannot be sent/);
+});
+
+test("WorkerPoolExecutor({ maxTasksPerChild }) replaces a worker after that many calls", async () => {
+  await using pool = poolWithTasks({ maxWorkers: 1, maxTasksPerChild: 2 });
+  const ids = await Promise.all([...Array(6)].map(() => pool.submit(thread)));
+  assert.equal(ids[0], ids[1]);
+  assert.equal(ids[2], ids[3]);
+  assert.equal(ids[4], ids[5]);
+  assert.equal(new Set(ids).size, 3);
+});
+
+// ---- faults ----------------------------------------------------------------
+
+test("WorkerPoolExecutor breaks on an error thrown outside any task, with that error as cause", async () => {
+  await using pool = poolWithTasks({ maxWorkers: 1 });
+  const thrower = pool.submit(throwLater, "thrown outside");
+  const running = pool.submit(sleep, 60_000);
+  const queued = pool.submit(sleep, 0);
+  assert.equal(await thrower, "scheduled");
+  for (const future of [running, queued]) {
+    const error = await rejection(future);
+    assert.ok(error instanceof BrokenWorkerPool);
+    assert.match(error.message, /threw an uncaught error outside any task/);
+    assert.ok(error.cause instanceof TypeError);
+    assert.equal(error.cause.message, "thrown outside");
+  }
+  assert.throws(() => pool.submit(thread), BrokenWorkerPool);
+  assert.throws(() => pool.map(addOffset, [1]), BrokenWorkerPool);
+});
+
+test("WorkerPoolExecutor breaks on a promise rejection left unhandled outside any task, with it as cause", async () => {
+  await using pool = poolWithTasks({ maxWorkers: 1 });
+  const rejecter = pool.submit(rejectLater, "rejected outside");
+  const running = pool.submit(sleep, 60_000);
+  assert.equal(await rejecter, "scheduled");
+  const error = await rejection(running);
+  assert.ok(error instanceof BrokenWorkerPool);
+  assert.match(error.message, /outside any task/);
+  assert.ok(error.cause instanceof RangeError);
+  assert.equal(error.cause.message, "rejected outside");
+  assert.throws(() => pool.submit(thread), BrokenWorkerPool);
+});
+
+test("WorkerPoolExecutor breaks when a task calls self.close(), saying the worker closed itself", async () => {
+  await using pool = poolWithTasks({ maxWorkers: 1 });
+  const before = pool.submit(thread);
+  const closing = pool.submit(closeSelf);
+  const after = pool.submit(thread);
+  assert.equal(typeof await before, "string");
+  for (const future of [closing, after]) {
+    const error = await rejection(future);
+    assert.ok(error instanceof BrokenWorkerPool);
+    assert.match(error.message, /closed itself with self\.close\(\)/);
+  }
+  assert.throws(() => pool.submit(thread), BrokenWorkerPool);
+});
+
+test("WorkerPoolExecutor breaks when a task calls process.exit(), naming it", async () => {
+  await using pool = poolWithTasks({ maxWorkers: 1 });
+  const error = await rejection(pool.submit(exitWith, 3));
+  assert.ok(error instanceof BrokenWorkerPool);
+  assert.match(error.message, /closed itself with (process|Deno)\.exit\(3\)/);
+});
+
+test("WorkerPoolExecutor.terminateWorkers() fails running calls, cancels queued ones, refuses new ones", async () => {
+  const pool = poolWithTasks({ maxWorkers: 1 });
+  await pool.submit(thread); // the worker is up
+  const running = pool.submit(never);
+  await Promise.resolve(); // the pool sends it at the end of the turn
+  assert.equal(running.state, "RUNNING");
+  const queued = pool.submit(sleep, 0);
+  await pool.terminateWorkers();
+  const error = await rejection(running);
+  assert.ok(error instanceof BrokenWorkerPool);
+  assert.match(error.message, /terminateWorkers\(\)/);
+  assert.ok(await rejection(queued) instanceof CancelledError);
+  assert.throws(() => pool.submit(thread), ShutdownError);
+  await pool.shutdown();
+});
+
+test("WorkerPoolExecutor.killWorkers() ends workers whose calls never settle", async () => {
+  const pool = poolWithTasks({ maxWorkers: 2 });
+  await Promise.all([
+    pool.submit(threadAfter, 10),
+    pool.submit(threadAfter, 10),
+  ]);
+  const stuck = [pool.submit(never), pool.submit(never)];
+  await Promise.resolve(); // the pool sends them at the end of the turn
+  assert.deepEqual(stuck.map((future) => future.state), ["RUNNING", "RUNNING"]);
+  await pool.killWorkers();
+  for (const future of stuck) {
+    assert.ok(await rejection(future) instanceof BrokenExecutor);
+  }
+});
+
+// ---- exit hygiene and permissions, in a script of their own --------------------
+
+const spawn = await spawnFor(runtime);
+
+/** Runs `tests/fixtures/worker_pool_parent.ts` in `mode`; resolves with its
+ * first stdout line and a promise of its exit. A watchdog kills it after
+ * `deadlineMs`. */
+function runScript(
+  mode: string,
+  deadlineMs: number,
+  flags: string[] = [],
+): { line: Promise<string>; exited: Promise<ChildExit>; kill(): void } {
+  const script = new URL("./fixtures/worker_pool_parent.ts", import.meta.url)
+    .pathname;
+  const line = Promise.withResolvers<string>();
+  const exited = Promise.withResolvers<ChildExit>();
+  let stdout = "";
+  const child = spawn({
+    command: runtime === "deno"
+      ? [executablePath(), "run", "-A", "--quiet", ...flags, script]
+      : [executablePath(), script],
+    env: { MODE: mode },
+    onStdout(chunk): void {
+      stdout += new TextDecoder().decode(chunk);
+      if (stdout.includes("\n")) line.resolve(stdout.split("\n")[0]);
+    },
+    onExit(exit): void {
+      clearTimeout(watchdog);
+      line.reject(new Error(`the script exited: ${child.stderrTail()}`));
+      exited.resolve(exit);
+    },
+  });
+  const watchdog = setTimeout(() => child.kill("SIGKILL"), deadlineMs);
+  line.promise.catch(() => {});
+  return {
+    line: line.promise,
+    exited: exited.promise,
+    kill: () => child.kill("SIGKILL"),
+  };
+}
+
+const EXITED = { code: 0, signal: null };
+
+test("WorkerPoolExecutor lets a script that shuts it down with `await using` exit", async () => {
+  const script = runScript("dispose", 20_000);
+  assert.equal(JSON.parse(await script.line).length, 2);
+  assert.deepEqual(await script.exited, EXITED);
+});
+
+if (runtime === "bun") {
+  // Deno's Worker has no unref(): there a forgotten pool holds the process
+  // open, as the README says.
+  test("WorkerPoolExecutor lets a script that never calls shutdown() exit (Bun: idle workers are unref'd)", async () => {
+    const script = runScript("forget", 20_000);
+    assert.equal(JSON.parse(await script.line).length, 2);
+    assert.deepEqual(await script.exited, EXITED);
+  });
+}
+
+test("WorkerPoolExecutor.terminateWorkers() after shutdown({ wait: false }) settles every future and lets the script exit", async () => {
+  const script = runScript("stuck", 20_000);
+  const [running, ...queued] = JSON.parse(await script.line);
+  assert.deepEqual(running.slice(0, 2), ["FINISHED", "BrokenWorkerPool"]);
+  for (const future of queued) {
+    assert.ok(["CANCELLED", "FINISHED"].includes(future[0]), future[0]);
+  }
+  assert.deepEqual(await script.exited, EXITED);
+});
+
+test("WorkerPoolExecutor.terminateWorkers() settles every future of a task that never yields (a busy loop)", async () => {
+  const script = runScript("spin", 20_000);
+  const [running, ...queued] = JSON.parse(await script.line);
+  assert.deepEqual(running.slice(0, 2), ["FINISHED", "BrokenWorkerPool"]);
+  for (const future of queued) {
+    assert.ok(["CANCELLED", "FINISHED"].includes(future[0]), future[0]);
+  }
+  if (runtime === "deno") {
+    // Deno's terminate() does not stop a thread in a busy loop, which then
+    // holds the process open (denoland/deno#35657): end it here.
+    script.kill();
+    assert.deepEqual(await script.exited, { code: null, signal: "SIGKILL" });
+  } else {
+    assert.deepEqual(await script.exited, EXITED);
+  }
+});
+
+test("WorkerPoolExecutor({ permissions }) restricts Deno workers (ignored by Bun)", async () => {
+  if (runtime === "bun") {
+    await using pool = new WorkerPoolExecutor({
+      maxWorkers: 1,
+      permissions: "none",
+    });
+    assert.equal(await pool.submit(() => process.env.HOME), process.env.HOME);
+    return;
+  }
+  const allowed = runScript("permissions", 20_000, [
+    "--unstable-worker-options",
+  ]);
+  const [state, name] = JSON.parse(await allowed.line);
+  assert.equal(state, "FINISHED");
+  assert.match(name, /NotCapable|PermissionDenied/);
+  assert.deepEqual(await allowed.exited, EXITED);
+  // Without the flag Deno would end the process at the first worker: the
+  // pool refuses the option at once instead.
+  const refused = runScript("permissions", 20_000);
+  await assert.rejects(refused.line, /--unstable-worker-options/);
+  assert.notDeepEqual(await refused.exited, EXITED);
+});

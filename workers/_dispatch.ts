@@ -1,0 +1,355 @@
+/**
+ * What a pool's worker does with the calls it is sent, whatever carries
+ * them (frames over stdio, Web Worker messages): find the function a
+ * reference names (a module export, or a source compiled once), run calls
+ * and batches one at a time in the order they came, and turn exceptions
+ * into values the parent can rebuild.
+ *
+ * Written for both worker entries: `web_worker.ts` uses it, and
+ * `process_worker.ts` can adopt it as is (its `CallRunner` holds the same
+ * logic beside its framing). Also the brand of `transfer()` markers, which
+ * the pool and a worker's tasks both make.
+ *
+ * Imports nothing but types: a worker that loads the codec lazily (as
+ * `web_worker.ts` does, to start faster) passes its `encode` in.
+ *
+ * @module
+ */
+import type { encode } from "./_codec.ts";
+import type { FnRef } from "./_protocol.ts";
+
+/** The codec's `encode()`. */
+export type Encode = typeof encode;
+
+/** A function a worker can call. */
+export type Fn = (...args: unknown[]) => unknown;
+
+/** One item of a batch: `[true, value]` or `[false, exception]`. */
+export type Outcome = [true, unknown] | [false, unknown];
+
+/** A source function that failed to compile: each call reports it again. */
+interface CompileFailure {
+  readonly error: unknown;
+}
+
+/** The functions one worker can call: the exports of the pool's `modules`,
+ * and the sources it was sent, compiled once each. */
+export class FunctionTable {
+  readonly #modules = new Map<string, Record<string, unknown>>();
+  readonly #sources = new Map<number, Fn | CompileFailure>();
+  /** The function exports of `modules`, by source text. */
+  readonly #exportsBySource = new Map<string, Fn>();
+
+  /**
+   * Imports the pool's `modules`.
+   *
+   * @param urls Module URLs, as the parent resolved them.
+   * @throws What an import throws.
+   */
+  async load(urls: readonly string[]): Promise<void> {
+    const loaded = await Promise.all(urls.map((url) => import(url)));
+    urls.forEach((url, i) => this.#modules.set(url, loaded[i]));
+    for (const namespace of loaded) {
+      for (const value of Object.values(namespace)) {
+        if (typeof value !== "function") continue;
+        const src = Function.prototype.toString.call(value);
+        if (!this.#exportsBySource.has(src)) {
+          this.#exportsBySource.set(src, value as Fn);
+        }
+      }
+    }
+  }
+
+  /**
+   * The function a reference names. A source is compiled once, unless it is
+   * the text of an export of `modules`: then it is that export, with its
+   * module's scope, as if sent by reference (the parent sends by source the
+   * functions of a module it could not import, such as its main module
+   * while that one waits in its top-level await).
+   *
+   * @param ref A module export, or a source key (with its text the first
+   * time).
+   * @returns The function.
+   * @throws {TypeError} For an export that is missing or not a function.
+   * @throws {SyntaxError} For a source that does not compile (every time).
+   */
+  resolve(ref: FnRef): Fn {
+    if ("m" in ref) {
+      const fn = this.#modules.get(ref.m)?.[ref.e];
+      if (typeof fn !== "function") {
+        throw new TypeError(`${ref.m} has no exported function ${ref.e}`);
+      }
+      return fn as Fn;
+    }
+    let entry = this.#sources.get(ref.k);
+    if (entry === undefined) {
+      if (ref.src === undefined) {
+        throw new Error(`function ${ref.k} was never sent to this worker`);
+      }
+      try {
+        entry = this.#exportsBySource.get(ref.src) ?? compile(ref.src);
+      } catch (error) {
+        entry = { error };
+      }
+      this.#sources.set(ref.k, entry);
+    }
+    if (typeof entry !== "function") throw entry.error;
+    return entry;
+  }
+}
+
+/**
+ * Compiles a function's source text in the global scope.
+ *
+ * @param src What `Function.prototype.toString` gave: a function, an arrow
+ * function, a class or a method.
+ * @returns The function.
+ * @throws {SyntaxError} When the text does not compile.
+ * @throws {TypeError} When it is not a function.
+ */
+export function compile(src: string): Fn {
+  let value: unknown;
+  try {
+    // Indirect eval: global scope, not this module's. The line break ends
+    // a trailing line comment before the closing parenthesis.
+    value = (0, eval)(`(${src}\n)`);
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    // A method's source (`area() { … }`) is not an expression on its own,
+    // but is the body of an object literal.
+    try {
+      const holder = (0, eval)(`({${src}\n})`) as object;
+      value = Object.values(Object.getOwnPropertyDescriptors(holder))[0]
+        ?.value;
+    } catch {
+      throw error;
+    }
+  }
+  if (typeof value !== "function") {
+    throw new TypeError(`the source sent is not a function: ${src}`);
+  }
+  return value as Fn;
+}
+
+/**
+ * Whether `value` has a `then` method, as `await` decides.
+ *
+ * @param value Any value.
+ * @returns `true` for a promise or another thenable.
+ */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null &&
+    (typeof value === "object" || typeof value === "function") &&
+    typeof (value as PromiseLike<unknown>).then === "function";
+}
+
+/**
+ * Calls `fn(...args)` and reports how it ended: at once for a sync call
+ * (or one that throws), once settled for a call that returns a thenable.
+ *
+ * @param fn The function.
+ * @param args Its arguments.
+ * @param done Receives `(true, value)` or `(false, exception)`, once.
+ * @returns A promise that settles after `done` ran, for an async call only.
+ */
+export function runCall(
+  fn: Fn,
+  args: readonly unknown[],
+  done: (ok: boolean, value: unknown) => void,
+): Promise<void> | undefined {
+  let value: unknown;
+  try {
+    value = fn(...args);
+  } catch (error) {
+    done(false, error);
+    return undefined;
+  }
+  if (!isThenable(value)) {
+    done(true, value);
+    return undefined;
+  }
+  return Promise.resolve(value).then(
+    (result) => done(true, result),
+    (error) => done(false, error),
+  );
+}
+
+/**
+ * Calls `fn` once per argument list, in order, each call awaited before the
+ * next, and reports every outcome together.
+ *
+ * @param fn The function.
+ * @param lists One argument list per call.
+ * @param done Receives the outcomes, once, in order.
+ * @returns A promise that settles after `done` ran, when some call was
+ * async; `undefined` when all of them were sync.
+ */
+export function runBatch(
+  fn: Fn,
+  lists: readonly (readonly unknown[])[],
+  done: (outcomes: Outcome[]) => void,
+): Promise<void> | undefined {
+  const outcomes: Outcome[] = [];
+  // Sync items run in a loop; the first async one parks the rest behind it.
+  const runFrom = (start: number): Promise<void> | undefined => {
+    for (let i = start; i < lists.length; i++) {
+      let value: unknown;
+      try {
+        value = fn(...lists[i]);
+      } catch (error) {
+        outcomes.push([false, error]);
+        continue;
+      }
+      if (isThenable(value)) {
+        return Promise.resolve(value).then(
+          (result) => outcomes.push([true, result]),
+          (error) => outcomes.push([false, error]),
+        ).then(() => runFrom(i + 1));
+      }
+      outcomes.push([true, value]);
+    }
+    done(outcomes);
+    return undefined;
+  };
+  return runFrom(0);
+}
+
+/**
+ * Runs messages one at a time in the order they came: a message whose
+ * handling returns a promise is awaited before the next starts, and the
+ * answers ready so far are flushed before such a wait and after the last
+ * message, so that the answers to everything that arrived together leave
+ * together.
+ *
+ * @typeParam M The messages.
+ */
+export class Inbox<M> {
+  readonly #handle: (message: M) => Promise<void> | undefined;
+  readonly #flush: () => void;
+  #messages: M[] = [];
+  #next = 0;
+  #running = false;
+  #stopped = false;
+
+  /**
+   * @param handle Runs one message; returns a promise only when it must be
+   * awaited, which must not reject. Must not throw.
+   * @param flush Sends the answers queued so far.
+   */
+  constructor(
+    handle: (message: M) => Promise<void> | undefined,
+    flush: () => void,
+  ) {
+    this.#handle = handle;
+    this.#flush = flush;
+  }
+
+  /**
+   * Queues messages and runs them, unless a message is being awaited (then
+   * they run after it).
+   *
+   * @param messages The messages, in order; the inbox may keep the array.
+   */
+  receive(messages: M[]): void {
+    if (this.#running) {
+      for (const message of messages) this.#messages.push(message);
+      return;
+    }
+    this.#messages = messages;
+    this.#next = 0;
+    this.#run();
+  }
+
+  /** Runs no more messages: the worker is going away. */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  // Not an async function: most calls are sync, and then the whole batch
+  // runs in this one loop without a promise.
+  #run(): void {
+    this.#running = true;
+    const messages = this.#messages;
+    while (!this.#stopped && this.#next < messages.length) {
+      const pending = this.#handle(messages[this.#next++]);
+      if (pending !== undefined) {
+        // Answers ready so far must not wait behind an async call.
+        this.#flush();
+        pending.then(this.#resume);
+        return;
+      }
+    }
+    this.#messages = [];
+    this.#running = false;
+    this.#flush();
+  }
+
+  readonly #resume = (): void => this.#run();
+}
+
+/**
+ * The wire of a thrown value, in the codec; see {@linkcode sendableError}.
+ *
+ * @param error Any thrown value.
+ * @param encode The codec's `encode()`.
+ * @returns What `decode()` rebuilds it from.
+ */
+export function encodeError(error: unknown, encode: Encode): unknown {
+  try {
+    return encode(error, "exception");
+  } catch {
+    return encode(sendableError(error, encode), "exception");
+  }
+}
+
+/**
+ * A thrown value that can be sent. An error whose own properties cannot be
+ * sent still arrives, with its name, message and stack; a thrown value that
+ * cannot be sent at all arrives as the `DataCloneError` saying why.
+ *
+ * @param error Any thrown value.
+ * @param encode The codec's `encode()`.
+ * @returns `error`, or a stand-in the codec accepts.
+ */
+export function sendableError(error: unknown, encode: Encode): unknown {
+  try {
+    encode(error, "exception");
+    return error;
+  } catch (failure) {
+    if (!(error instanceof Error)) return failure;
+    const bare = new Error(String(error.message));
+    bare.name = String(error.name);
+    bare.stack = error.stack;
+    return bare;
+  }
+}
+
+/**
+ * The brand of a value wrapped by `transfer(value, buffers)`: a registered
+ * symbol, so that a marker made by any copy of the library (in the parent,
+ * or in a task's module inside a worker) is recognised.
+ */
+export const TRANSFER: unique symbol = Symbol.for(
+  "@concurrent/futures/transfer",
+);
+
+/** A value to send with `buffers` moved rather than copied. */
+export interface TransferMarker<T = unknown> {
+  /** Always `true`: what marks the wrapper. */
+  readonly [TRANSFER]: true;
+  /** The value to send. */
+  readonly value: T;
+  /** The buffers, reachable from `value`, that move with it. */
+  readonly buffers: readonly Transferable[];
+}
+
+/**
+ * Whether `value` is a `transfer()` marker.
+ *
+ * @param value Any value.
+ * @returns `true` for a marker.
+ */
+export function isTransfer(value: unknown): value is TransferMarker {
+  return typeof value === "object" && value !== null &&
+    (value as Partial<TransferMarker>)[TRANSFER] === true;
+}

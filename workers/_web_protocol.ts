@@ -1,0 +1,48 @@
+/**
+ * The messages between a worker pool and its Web Workers. They travel by
+ * structured clone, so there is no framing and no codec for values: each
+ * `postMessage` carries an array of messages, every message that one side
+ * queued in one turn. Exceptions do travel in the value codec (as its wire,
+ * which structured clone always accepts), so that an error keeps its name,
+ * class and own properties as in the process pool.
+ *
+ * Types only: nothing of it is loaded at run time (a worker starts faster
+ * for every module it does not load).
+ *
+ * @module
+ */
+import type { FnRef } from "./_protocol.ts";
+
+/** A message from the pool to a worker. */
+export type WebParentMessage =
+  /** Sent first: import `modules`, run `init(...args)`, then answer `ready`
+   * or `init-failed`. */
+  | { t: "init"; modules: string[]; init?: FnRef; args?: unknown[] }
+  /** Call `fn(...args)`. */
+  | { t: "call"; id: number; fn: FnRef; args: unknown[] }
+  /** Call `fn` once per argument list; the answer is one `ok` whose value
+   * is an array of `[true, value]` or `[false, error wire]`. */
+  | { t: "batch"; id: number; fn: FnRef; args: unknown[][] }
+  /** Answer call `id` with an empty `err`: the pool failed it itself (its
+   * arguments could not be cloned) and only needs the answers kept in
+   * order. `fn` is the call's function when it carried a source the worker
+   * has not had yet. */
+  | { t: "skip"; id: number; fn?: FnRef };
+
+/** A message from a worker to the pool. */
+export type WebWorkerMessage =
+  /** Init is done: modules imported, initializer ran. */
+  | { t: "ready" }
+  /** Init threw; `error` is its wire. */
+  | { t: "init-failed"; error: unknown }
+  /** Call `id` returned `value` (for a batch: the outcomes). */
+  | { t: "ok"; id: number; value: unknown }
+  /** Call `id` threw; `error` is its wire. */
+  | { t: "err"; id: number; error: unknown }
+  /** An error was thrown, or a rejection left unhandled, outside any call;
+   * the runtime reports it as the worker's `error` event too. `error` is
+   * its wire, or with `raw` (the worker had not loaded the codec yet) the
+   * error itself. */
+  | { t: "fault"; what: "error" | "rejection"; error: unknown; raw?: true }
+  /** The worker is closing itself: `how` names the call, `self.close()`. */
+  | { t: "closing"; how: string };

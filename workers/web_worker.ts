@@ -1,0 +1,436 @@
+/**
+ * The entry point of a `WorkerPoolExecutor` worker: a module Web Worker.
+ *
+ * Each message from the pool is an array: `init` first, then `call`,
+ * `batch` and `skip`. Calls run one at a time, in the order they came: a
+ * sync function runs inline, an async one is awaited before the next call
+ * starts. The answers to everything that arrived together leave together,
+ * in one `postMessage`, as soon as the calls before an awaited one are done.
+ *
+ * Values travel by structured clone. A result that structured clone
+ * rejects fails its own call with a `DataCloneError` (the codec's message
+ * says where the culprit sits) and the worker goes on. Exceptions travel
+ * in the value codec, which keeps their name, class and own properties.
+ * The codec loads once the first answers are out, since a worker that
+ * loads it first answers its first call later (by 2 ms under Bun, where a
+ * bare worker answers in 2 ms): answers wait for it only when an exception
+ * comes before it.
+ *
+ * Faults are not swallowed: an error thrown, or a rejection left
+ * unhandled, outside any call is posted to the pool (so that the pool has
+ * the error itself, which the `error` event does not carry) and then left
+ * to the runtime, which reports it as the worker's `error` event.
+ * `self.close()` (and `Deno.exit()`, `process.exit()`) posts a `closing`
+ * message first, since Deno gives the parent no event for it.
+ *
+ * This module imports only the protocols, the dispatch and the codec.
+ *
+ * @module
+ */
+import {
+  encodeError,
+  type Fn,
+  FunctionTable,
+  Inbox,
+  isTransfer,
+  type Outcome,
+  runBatch,
+  runCall,
+} from "./_dispatch.ts";
+import type { WebParentMessage, WebWorkerMessage } from "./_web_protocol.ts";
+
+type Codec = typeof import("./_codec.ts");
+
+/** The parts of the worker's global scope this module uses. */
+interface WorkerScope {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  onmessage: ((event: MessageEvent) => void) | null;
+  addEventListener(type: string, listener: (event: Event) => void): void;
+  close?: () => void;
+}
+
+/** A namespace with an `exit` function: `Deno`, `process`. */
+interface Exiting {
+  exit?: (code?: number) => never;
+}
+
+const scope = globalThis as unknown as WorkerScope;
+const table = new FunctionTable();
+
+let codec: Codec | undefined;
+let codecLoaded: Promise<void> | undefined;
+
+/** Starts loading the codec, once: after the first answers went out, or
+ * when an exception needs it before. */
+function loadCodec(): Promise<void> {
+  return codecLoaded ??= import("./_codec.ts").then((module) => {
+    codec = module;
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Answers: queued here, posted together by flush().
+
+/** An answer that needs the codec, made once it is loaded. */
+class Deferred {
+  readonly make: (codec: Codec) => WebWorkerMessage;
+  constructor(make: (codec: Codec) => WebWorkerMessage) {
+    this.make = make;
+  }
+}
+
+let outbox: (WebWorkerMessage | Deferred)[] = [];
+/** Each queued message's transfer list, once any message has one. */
+let transfers: (readonly Transferable[] | undefined)[] | undefined;
+/** How many queued answers are `Deferred`. */
+let deferred = 0;
+/** Whether a flush waits for the codec: no other may overtake it. */
+let waiting = false;
+
+function post(message: WebWorkerMessage, moved?: readonly Transferable[]) {
+  if (moved !== undefined && moved.length > 0) {
+    transfers ??= outbox.map(() => undefined);
+    transfers.push(moved);
+  } else transfers?.push(undefined);
+  outbox.push(message);
+}
+
+/** Queues the answer `make` builds with the codec. */
+function postWithCodec(make: (codec: Codec) => WebWorkerMessage): void {
+  if (codec !== undefined) return post(make(codec));
+  transfers?.push(undefined);
+  outbox.push(new Deferred(make));
+  deferred++;
+}
+
+function flush(): void {
+  if (outbox.length === 0 || waiting) return;
+  if (deferred > 0 && codec === undefined) return flushOnceLoaded();
+  const c = codec;
+  const messages = deferred === 0
+    ? outbox as WebWorkerMessage[]
+    : outbox.map((entry) => entry instanceof Deferred ? entry.make(c!) : entry);
+  const lists = transfers;
+  outbox = [];
+  transfers = undefined;
+  deferred = 0;
+  const sent = send(messages, lists);
+  loadCodec();
+  if (sent < messages.length) {
+    // A result cannot be cloned, and the codec that says why is not loaded
+    // yet: the rest waits for it.
+    outbox = messages.slice(sent);
+    transfers = lists?.slice(sent);
+    flushOnceLoaded();
+  }
+}
+
+function flushOnceLoaded(): void {
+  if (waiting) return;
+  waiting = true;
+  loadCodec().then(() => {
+    waiting = false;
+    flush();
+  });
+}
+
+/**
+ * Posts `messages` in order, and returns how many it posted: all of them,
+ * unless one cannot be cloned before the codec is loaded.
+ *
+ * Under Deno, a postMessage that fails detaches the buffers of its transfer
+ * list all the same: an answer whose buffers move goes alone, so that no
+ * other answer's failure takes its buffers.
+ */
+function send(
+  messages: WebWorkerMessage[],
+  lists: (readonly Transferable[] | undefined)[] | undefined,
+): number {
+  if (lists === undefined) return postRun(messages, 0, messages.length);
+  let start = 0;
+  for (let i = 0; i < messages.length; i++) {
+    const moved = lists[i];
+    if (moved === undefined) continue;
+    const reached = postRun(messages, start, i);
+    if (reached < i) return reached;
+    if (!postAlone(messages[i], moved)) return i;
+    start = i + 1;
+  }
+  return postRun(messages, start, messages.length);
+}
+
+/** Posts `messages[start..end)` in one message, or one by one when some
+ * result cannot be cloned, to fail that call only; returns how far it got. */
+function postRun(
+  messages: WebWorkerMessage[],
+  start: number,
+  end: number,
+): number {
+  if (start === end) return end;
+  const run = end - start === messages.length
+    ? messages
+    : messages.slice(start, end);
+  try {
+    scope.postMessage(run);
+    return end;
+  } catch {
+    for (let i = start; i < end; i++) {
+      if (!postAlone(messages[i], [])) return i;
+    }
+    return end;
+  }
+}
+
+/** Posts one answer; one whose value cannot be cloned becomes the error
+ * saying why, which needs the codec: without it, returns `false`. */
+function postAlone(
+  message: WebWorkerMessage,
+  moved: readonly Transferable[],
+): boolean {
+  try {
+    scope.postMessage([message], moved as Transferable[]);
+  } catch (error) {
+    if (codec === undefined) return false;
+    scope.postMessage([uncloneable(message, error, codec)]);
+  }
+  return true;
+}
+
+/** The message to post instead of `message`, whose value structured
+ * clone rejected with `error`. */
+function uncloneable(
+  message: WebWorkerMessage,
+  error: unknown,
+  codec: Codec,
+): WebWorkerMessage {
+  // Only values can fail: every other message holds codec wires.
+  if (message.t !== "ok") throw error;
+  const { id, value } = message;
+  if (!Array.isArray(value) || !batches.has(id)) {
+    const failure = cloneFailure(value, error, "result", codec);
+    return { t: "err", id, error: encodeError(failure, codec.encode) };
+  }
+  // A batch: the items whose result cannot be cloned fail, not the batch.
+  const outcomes = (value as Outcome[]).map((outcome, i): Outcome => {
+    if (!outcome[0]) return outcome;
+    try {
+      structuredClone(outcome[1]);
+      return outcome;
+    } catch (failure) {
+      const where = `result of item ${i + 1}`;
+      const why = cloneFailure(outcome[1], failure, where, codec);
+      return [false, encodeError(why, codec.encode)];
+    }
+  });
+  return { t: "ok", id, value: outcomes };
+}
+
+/**
+ * The error for a value that structured clone rejected: the codec's, which
+ * says where the culprit sits (`result → .cb: function cannot be sent`),
+ * else one carrying the runtime's message.
+ */
+function cloneFailure(
+  value: unknown,
+  error: unknown,
+  where: string,
+  codec: Codec,
+): Error {
+  try {
+    codec.encode(value, where);
+  } catch (precise) {
+    if (precise instanceof codec.DataCloneError) return precise;
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return new codec.DataCloneError(`${where} cannot be sent: ${reason}`);
+}
+
+// ---------------------------------------------------------------------------
+// Messages from the pool.
+
+/** The ids of the batches answered since the last flush, to tell them
+ * apart from calls whose result is an array when one cannot be cloned. */
+const batches = new Set<number>();
+
+function handle(message: WebParentMessage): Promise<void> | undefined {
+  switch (message.t) {
+    case "init":
+      return init(message);
+    case "call":
+      return call(message);
+    case "batch":
+      return batch(message);
+    case "skip":
+      return skip(message);
+  }
+}
+
+async function init(
+  message: Extract<WebParentMessage, { t: "init" }>,
+): Promise<void> {
+  try {
+    await table.load(message.modules);
+    if (message.init !== undefined) {
+      await table.resolve(message.init)(...message.args ?? []);
+    }
+  } catch (error) {
+    postWithCodec((c) => ({
+      t: "init-failed",
+      error: encodeError(error, c.encode),
+    }));
+    return;
+  }
+  post({ t: "ready" });
+}
+
+function call(
+  message: Extract<WebParentMessage, { t: "call" }>,
+): Promise<void> | undefined {
+  const id = message.id;
+  let fn: Fn;
+  try {
+    fn = table.resolve(message.fn);
+  } catch (error) {
+    answer(id, false, error);
+    return undefined;
+  }
+  return runCall(fn, message.args, (ok, value) => answer(id, ok, value));
+}
+
+function answer(id: number, ok: boolean, value: unknown): void {
+  if (!ok) {
+    postWithCodec((c) => ({
+      t: "err",
+      id,
+      error: encodeError(value, c.encode),
+    }));
+  } else if (isTransfer(value)) {
+    post({ t: "ok", id, value: value.value }, value.buffers);
+  } else post({ t: "ok", id, value });
+}
+
+function batch(
+  message: Extract<WebParentMessage, { t: "batch" }>,
+): Promise<void> | undefined {
+  const id = message.id;
+  let fn: Fn;
+  try {
+    fn = table.resolve(message.fn);
+  } catch (error) {
+    answer(id, false, error);
+    return undefined;
+  }
+  return runBatch(fn, message.args, (outcomes) => {
+    let moved: Transferable[] | undefined;
+    let failed = false;
+    for (const outcome of outcomes) {
+      if (!outcome[0]) failed = true;
+      else if (isTransfer(outcome[1])) {
+        (moved ??= []).push(...outcome[1].buffers);
+        outcome[1] = outcome[1].value;
+      }
+    }
+    batches.add(id);
+    if (!failed) return post({ t: "ok", id, value: outcomes }, moved);
+    postWithCodec((c) => {
+      for (const outcome of outcomes) {
+        if (!outcome[0]) outcome[1] = encodeError(outcome[1], c.encode);
+      }
+      return { t: "ok", id, value: outcomes };
+    });
+  });
+}
+
+function skip(message: Extract<WebParentMessage, { t: "skip" }>): undefined {
+  if (message.fn !== undefined) {
+    try {
+      table.resolve(message.fn); // keeps its source for the later calls
+    } catch {
+      // The calls that use it report the error.
+    }
+  }
+  post({ t: "err", id: message.id, error: undefined });
+  return undefined;
+}
+
+const inbox = new Inbox<WebParentMessage>(handle, () => {
+  flush();
+  if (!waiting) batches.clear();
+});
+
+// ---------------------------------------------------------------------------
+// Faults and self-closing. Their message goes at once, whatever waits for
+// the codec: the worker is about to end.
+
+let closing = false;
+let faulted = false;
+
+function fault(what: "error" | "rejection", error: unknown): void {
+  if (faulted || closing) return;
+  faulted = true;
+  inbox.stop();
+  flush();
+  if (codec !== undefined) {
+    const wire = encodeError(error, codec.encode);
+    return scope.postMessage([{ t: "fault", what, error: wire }]);
+  }
+  // Without the codec, the error itself, by structured clone.
+  try {
+    scope.postMessage([{ t: "fault", what, error, raw: true }]);
+  } catch {
+    scope.postMessage([{ t: "fault", what, error: String(error), raw: true }]);
+  }
+}
+
+function closingBy(how: string): void {
+  if (closing) return;
+  closing = true;
+  inbox.stop();
+  flush();
+  scope.postMessage([{ t: "closing", how }]);
+}
+
+/** Makes `holder.exit` say that the worker is closing before it exits. */
+function announceExit(holder: Exiting | undefined, name: string): void {
+  const exit = holder?.exit;
+  if (typeof exit !== "function") return;
+  try {
+    holder!.exit = (code?: number): never => {
+      closingBy(`${name}(${code ?? ""})`);
+      return exit.call(holder, code);
+    };
+  } catch {
+    // Read-only: the runtime's own signal (Bun's `close` event) remains.
+  }
+}
+
+const globals = globalThis as { Deno?: Exiting; process?: Exiting };
+// Deno's process.exit() calls Deno.exit(); and merely reading
+// `globalThis.process` costs a Deno worker its Node layer (~14 ms at start).
+if (globals.Deno !== undefined) announceExit(globals.Deno, "Deno.exit");
+else announceExit(globals.process, "process.exit");
+const nativeClose = scope.close?.bind(scope);
+scope.close = (): void => {
+  closingBy("self.close()");
+  // Bun's workers have no close(): ending the worker's process is the same.
+  if (nativeClose !== undefined) nativeClose();
+  else globals.process?.exit?.(0);
+};
+
+scope.addEventListener("error", (event) => {
+  const { error, message } = event as ErrorEvent;
+  fault("error", error ?? message);
+});
+scope.addEventListener("unhandledrejection", (event) => {
+  fault("rejection", (event as PromiseRejectionEvent).reason);
+});
+scope.addEventListener("messageerror", () => {
+  fault(
+    "error",
+    new Error("a message from the pool could not be deserialized"),
+  );
+});
+
+scope.onmessage = (event: MessageEvent): void => {
+  inbox.receive(event.data as WebParentMessage[]);
+};

@@ -45,6 +45,11 @@ export function moduleUrl(module: string | URL): string {
 export class FunctionShipping {
   readonly #exports = new Map<AnyFunction, Shipped>();
   readonly #sources = new WeakMap<AnyFunction, Shipped>();
+  // A lambda written inside a loop is a new function object each time, with
+  // the same text: one key per text keeps the workers' compiled functions
+  // and the messages from growing with every call. Sharing is safe since a
+  // function sent by source may use only its parameters and globals.
+  readonly #byText = new Map<string, SourceRef>();
   #nextKey = 1;
   // `submit(f, …)` in a loop sends one function many times: skip the lookup.
   #last: AnyFunction | undefined;
@@ -94,7 +99,13 @@ export class FunctionShipping {
     if (fn === this.#last) return this.#lastShipped!;
     let shipped = this.#exports.get(fn) ?? this.#sources.get(fn);
     if (shipped === undefined) {
-      shipped = { k: this.#nextKey++, src: sourceOf(fn) };
+      const src = sourceOf(fn);
+      let byText = this.#byText.get(src);
+      if (byText === undefined) {
+        byText = { k: this.#nextKey++, src };
+        this.#byText.set(src, byText);
+      }
+      shipped = byText;
       this.#sources.set(fn, shipped);
     }
     this.#last = fn;

@@ -10,7 +10,8 @@
  * The worker exits when stdin ends, which is also how it notices that its
  * parent died.
  *
- * This module imports only the protocol, the codec and the stdio adapters.
+ * This module imports only the protocol, the codec, the stdio adapters and
+ * the call handling it shares with the Web Worker entry.
  *
  * @module
  */
@@ -24,8 +25,13 @@ import {
   type WorkerMessage,
 } from "./_protocol.ts";
 import { openStdio, type WorkerStdio } from "./_stdio.ts";
-
-type Fn = (...args: unknown[]) => unknown;
+import {
+  encodeError as encodeWith,
+  type Fn,
+  FunctionTable,
+  isThenable,
+  sendableError as sendableWith,
+} from "./_dispatch.ts";
 
 /** The parent's frames are trusted: any length a prefix can express. */
 const READ_LIMIT = 0xffff_ffff;
@@ -33,19 +39,11 @@ const READ_LIMIT = 0xffff_ffff;
 /** The exit code for a parent that broke the protocol (sysexits' EX_DATAERR). */
 const EXIT_BAD_INPUT = 65;
 
-/** A source function that failed to compile: each call reports it again. */
-interface CompileFailure {
-  readonly error: unknown;
-}
-
 /** Runs the calls of one pool connection, in order. */
 class CallRunner {
   readonly #stdio: WorkerStdio;
   #writer = new FrameWriter();
-  readonly #modules = new Map<string, Record<string, unknown>>();
-  readonly #sources = new Map<number, Fn | CompileFailure>();
-  /** The function exports of `modules`, by source text. */
-  readonly #exportsBySource = new Map<string, Fn>();
+  readonly #functions = new FunctionTable();
   #inbox: ParentMessage[] = [];
   #next = 0;
   #running = false;
@@ -99,13 +97,9 @@ class CallRunner {
   ): Promise<void> {
     this.#writer = new FrameWriter(message.maxFrameBytes);
     try {
-      const loaded = await Promise.all(
-        message.modules.map((url) => import(url)),
-      );
-      message.modules.forEach((url, i) => this.#modules.set(url, loaded[i]));
-      this.#indexExports(loaded);
+      await this.#functions.load(message.modules);
       if (message.init !== undefined) {
-        const fn = this.#resolve(message.init);
+        const fn = this.#functions.resolve(message.init);
         const args = message.args === undefined ? [] : decode(message.args);
         await fn(...args as unknown[]);
       }
@@ -119,7 +113,7 @@ class CallRunner {
   #call(id: number, ref: FnRef, wire: unknown): Promise<void> | undefined {
     let value: unknown;
     try {
-      value = this.#resolve(ref)(...decode(wire) as unknown[]);
+      value = this.#functions.resolve(ref)(...decode(wire) as unknown[]);
     } catch (error) {
       this.#answer(id, false, error);
       return undefined;
@@ -138,7 +132,7 @@ class CallRunner {
     let fn: Fn;
     let columns: unknown[][];
     try {
-      fn = this.#resolve(ref);
+      fn = this.#functions.resolve(ref);
       columns = decode(wire) as unknown[][];
     } catch (error) {
       this.#answer(id, false, error);
@@ -174,48 +168,6 @@ class CallRunner {
       return undefined;
     };
     return runFrom(0);
-  }
-
-  /** Records the function exports of `modules` by their source text. */
-  #indexExports(namespaces: readonly Record<string, unknown>[]): void {
-    for (const namespace of namespaces) {
-      for (const value of Object.values(namespace)) {
-        if (typeof value !== "function") continue;
-        const src = Function.prototype.toString.call(value);
-        if (!this.#exportsBySource.has(src)) {
-          this.#exportsBySource.set(src, value as Fn);
-        }
-      }
-    }
-  }
-
-  /** The function a reference names. A source is compiled once, unless it
-   * is the text of an export of `modules`: then it is that export, with its
-   * module's scope, as if sent by reference (the parent sends by source the
-   * functions of a module it could not import, such as its main module
-   * while that one waits in its top-level await). */
-  #resolve(ref: FnRef): Fn {
-    if ("m" in ref) {
-      const fn = this.#modules.get(ref.m)?.[ref.e];
-      if (typeof fn !== "function") {
-        throw new TypeError(`${ref.m} has no exported function ${ref.e}`);
-      }
-      return fn as Fn;
-    }
-    let entry = this.#sources.get(ref.k);
-    if (entry === undefined) {
-      if (ref.src === undefined) {
-        throw new Error(`function ${ref.k} was never sent to this worker`);
-      }
-      try {
-        entry = this.#exportsBySource.get(ref.src) ?? compile(ref.src);
-      } catch (error) {
-        entry = { error };
-      }
-      this.#sources.set(ref.k, entry);
-    }
-    if (typeof entry !== "function") throw entry.error;
-    return entry;
   }
 
   #answer(id: number, ok: boolean, value: unknown): void {
@@ -254,43 +206,6 @@ class CallRunner {
 
   #send(message: WorkerMessage): void {
     this.#writer.add(message);
-  }
-}
-
-/** Compiles a function's source text in the global scope. */
-function compile(src: string): Fn {
-  let value: unknown;
-  try {
-    // The line break ends a trailing line comment before the parenthesis.
-    value = evaluate(`(${src}\n)`);
-  } catch (error) {
-    if (!(error instanceof SyntaxError)) throw error;
-    // A method's source (`area() { … }`) is not an expression on its own,
-    // but is the body of an object literal.
-    try {
-      const holder = evaluate(`({${src}\n})`) as object;
-      value = Object.values(Object.getOwnPropertyDescriptors(holder))[0]
-        ?.value;
-    } catch {
-      throw error;
-    }
-  }
-  if (typeof value !== "function") {
-    throw new TypeError(`the source sent is not a function: ${src}`);
-  }
-  return value as Fn;
-}
-
-/** Evaluates an expression in the global scope (an indirect eval, not in
- * this module's scope), in strict mode as the module a function comes from
- * (V8 also runs sloppy code slower: fib, 12 %), unless it parses only in
- * sloppy mode. */
-function evaluate(expression: string): unknown {
-  try {
-    return (0, eval)(`"use strict";${expression}`);
-  } catch (error) {
-    if (!(error instanceof SyntaxError)) throw error;
-    return (0, eval)(expression);
   }
 }
 
@@ -342,35 +257,14 @@ function sendableItems(values: unknown[], failures: unknown[]): void {
   }
 }
 
-/** The wire of a thrown value; see {@linkcode sendableError}. */
+/** The wire of a thrown value, in this worker's codec. */
 function encodeError(error: unknown): unknown {
-  try {
-    return encode(error, "exception");
-  } catch {
-    return encode(sendableError(error), "exception");
-  }
+  return encodeWith(error, encode);
 }
 
-/** A thrown value that can be sent. An error whose own properties cannot
- * be sent still arrives, with its name, message and stack; a thrown value
- * that cannot be sent at all arrives as the `DataCloneError` saying why. */
+/** A thrown value that can be sent, in this worker's codec. */
 function sendableError(error: unknown): unknown {
-  try {
-    encode(error, "exception");
-    return error;
-  } catch (failure) {
-    if (!(error instanceof Error)) return failure;
-    const bare = new Error(String(error.message));
-    bare.name = String(error.name);
-    bare.stack = error.stack;
-    return bare;
-  }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null &&
-    (typeof value === "object" || typeof value === "function") &&
-    typeof (value as PromiseLike<unknown>).then === "function";
+  return sendableWith(error, encode);
 }
 
 const stdio = await openStdio();

@@ -1,7 +1,7 @@
 /**
  * The floors of W2, W4 and W5 (BENCHMARKS.md) on the current runtime: bare
- * children speaking length-prefixed JSON over stdio through the spawn
- * adapters, with no futures, no codec and no error handling. These are the
+ * children (`_floor_child.ts`) speaking length-prefixed JSON over stdio,
+ * with no futures, no codec and no error handling. These are the
  * figures the process pool must approach.
  *
  * - W2: 20,000 calls `x + 2` over 2 children, with 1 and with 16 calls in
@@ -17,12 +17,7 @@
  */
 import process from "node:process";
 import { requireRuntime } from "../executor/_runtime.ts";
-import {
-  type ChildProcess,
-  spawnFor,
-  workerCommand,
-} from "../executor/_spawn.ts";
-import { FrameReader, FrameWriter } from "../workers/_protocol.ts";
+import { Child } from "./_floor_child.ts";
 
 const CALLS = 20_000;
 const CHILDREN = 2;
@@ -30,62 +25,6 @@ const COLD_STARTS = 10;
 const ROUND_TRIPS = 2_000;
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const runtime = requireRuntime("bench/floor_process.ts");
-const spawn = await spawnFor(runtime);
-const command = workerCommand(
-  runtime,
-  new URL("_floor_worker.ts", import.meta.url),
-);
-
-interface Reply {
-  id: number;
-  v: number;
-}
-
-/** A child and the frames it answers; `onReply` is set per workload. */
-class Child {
-  readonly process: ChildProcess;
-  readonly exited: Promise<unknown>;
-  readonly writer = new FrameWriter();
-  onReply: (reply: Reply) => void = () => {};
-  readonly #reader = new FrameReader();
-
-  constructor() {
-    const { promise, resolve } = Promise.withResolvers<unknown>();
-    this.exited = promise;
-    this.process = spawn({
-      command,
-      onStdout: (chunk) => {
-        for (const reply of this.#reader.push(chunk)) {
-          this.onReply(reply as Reply);
-        }
-        this.flush();
-      },
-      onExit: resolve,
-    });
-  }
-
-  send(id: number, x: number): void {
-    this.writer.add({ id, x });
-  }
-
-  flush(): void {
-    if (this.writer.size > 0) this.process.write(this.writer.take());
-  }
-
-  /** One round trip. */
-  ping(): Promise<void> {
-    return new Promise((resolve) => {
-      this.onReply = () => resolve();
-      this.send(0, 0);
-      this.flush();
-    });
-  }
-
-  async close(): Promise<void> {
-    this.process.closeStdin();
-    await this.exited;
-  }
-}
 
 /** W2: round trips per second with `depth` calls in flight per child. */
 async function throughput(depth: number): Promise<number> {

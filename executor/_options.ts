@@ -48,3 +48,13 @@ export function describe(value: unknown): string {
   if (typeof value === "object") return value.constructor?.name ?? "object";
   return typeof value === "string" ? JSON.stringify(value) : String(value);
 }
+
+/** Returns `maxTasksPerChild`, or `Infinity` when it is `undefined`. */
+export function checkMaxTasksPerChild(maxTasks: number | undefined): number {
+  if (maxTasks === undefined) return Infinity;
+  if (typeof maxTasks !== "number" || !Number.isInteger(maxTasks)) {
+    throw new TypeError("maxTasksPerChild must be an integer or undefined");
+  }
+  if (maxTasks < 1) throw new RangeError("maxTasksPerChild must be >= 1");
+  return maxTasks;
+}

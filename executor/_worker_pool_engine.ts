@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { ShutdownError } from "../future/errors.ts";
 import type { Future } from "../future/future.ts";
 import { Queue } from "./_queue.ts";
 
@@ -199,9 +200,11 @@ export class WorkerPoolEngine<I extends EngineItem> {
     this.#maxTasks = options.maxTasksPerChild;
   }
 
-  /** The error that broke the pool, once it is broken. */
-  get broken(): Error | undefined {
-    return this.#broken;
+  /** Throws what a pool's `submit()` must throw now: the error that broke
+   * the pool, or `ShutdownError` once it is shut down. */
+  assertOpen(): void {
+    if (this.#broken !== undefined) throw this.#broken;
+    if (this.#shutdown) throw new ShutdownError();
   }
 
   /** Queues a call; it is sent at the end of this turn at the earliest. */

@@ -71,7 +71,7 @@ export type MapInputs<A extends readonly unknown[]> = {
  *     ...args: A
  *   ): Future<Awaited<R>> {
  *     if (this.#closed) {
- *       throw new ShutdownError("cannot schedule new futures after shutdown");
+ *       throw new ShutdownError();
  *     }
  *     const future = new Future<Awaited<R>>();
  *     future.setRunningOrNotifyCancel();

@@ -5,12 +5,13 @@
  * @module
  */
 import { Future } from "../future/future.ts";
-import { BrokenProcessPool, ShutdownError } from "../future/errors.ts";
+import { BrokenProcessPool } from "../future/errors.ts";
 import { DEFAULT_MAX_FRAME_BYTES } from "../workers/_protocol.ts";
 import { Executor, type ShutdownOptions } from "./executor.ts";
 import type { BatchResult } from "./_map.ts";
 import {
   checkInitializer,
+  checkMaxTasksPerChild,
   checkMaxWorkers,
   cpuCount,
   describe,
@@ -111,7 +112,6 @@ export interface ProcessPoolExecutorOptions {
   maxFrameBytes?: number;
 }
 
-const SHUTDOWN_MESSAGE = "cannot schedule new futures after shutdown";
 const ENTRY = new URL("../workers/process_worker.ts", import.meta.url);
 
 /** The opening of each `BrokenProcessPool` message, by cause. */
@@ -161,7 +161,6 @@ export class ProcessPoolExecutor extends Executor {
   readonly #initializer: ((...args: unknown[]) => unknown) | undefined;
   readonly #initargs: readonly unknown[];
   #setup: WorkerSetup | undefined;
-  #shutdown = false;
 
   /**
    * Creates a pool; worker processes start on demand.
@@ -189,7 +188,7 @@ export class ProcessPoolExecutor extends Executor {
     checkInitializer(options.initializer);
     this.#initializer = options.initializer;
     this.#initargs = options.initargs ?? [];
-    const maxTasksPerChild = checkMaxTasks(options.maxTasksPerChild);
+    const maxTasksPerChild = checkMaxTasksPerChild(options.maxTasksPerChild);
     this.#maxFrameBytes = checkFrameBytes(options.maxFrameBytes);
     this.#modules = (options.modules ?? []).map(moduleUrl);
     const runtime = checkRuntime(options.runtime, current);
@@ -290,7 +289,6 @@ export class ProcessPoolExecutor extends Executor {
    */
   shutdown(options: ShutdownOptions = {}): Promise<void> {
     const { wait = true, cancelFutures = false } = options;
-    this.#shutdown = true;
     const gone = this.#engine.shutdown(cancelFutures);
     return wait ? gone : Promise.resolve();
   }
@@ -315,7 +313,6 @@ export class ProcessPoolExecutor extends Executor {
    * ```
    */
   terminateWorkers(): Promise<void> {
-    this.#shutdown = true;
     return this.#engine.terminate("SIGTERM");
   }
 
@@ -338,7 +335,6 @@ export class ProcessPoolExecutor extends Executor {
    * ```
    */
   killWorkers(): Promise<void> {
-    this.#shutdown = true;
     return this.#engine.terminate("SIGKILL");
   }
 
@@ -366,9 +362,7 @@ export class ProcessPoolExecutor extends Executor {
 
   /** Throws what `submit()` would throw now. */
   protected override assertOpen(): void {
-    const broken = this.#engine.broken;
-    if (broken !== undefined) throw broken;
-    if (this.#shutdown) throw new ShutdownError(SHUTDOWN_MESSAGE);
+    this.#engine.assertOpen();
   }
 
   /** The engine's view of this pool. */
@@ -421,15 +415,6 @@ export class ProcessPoolExecutor extends Executor {
       initBySource,
     };
   }
-}
-
-function checkMaxTasks(maxTasks: number | undefined): number {
-  if (maxTasks === undefined) return Infinity;
-  if (typeof maxTasks !== "number" || !Number.isInteger(maxTasks)) {
-    throw new TypeError("maxTasksPerChild must be an integer or undefined");
-  }
-  if (maxTasks < 1) throw new RangeError("maxTasksPerChild must be >= 1");
-  return maxTasks;
 }
 
 function checkFrameBytes(maxFrameBytes: number | undefined): number {

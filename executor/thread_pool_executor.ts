@@ -48,7 +48,6 @@ interface WorkItem {
   readonly args: unknown[];
 }
 
-const SHUTDOWN_MESSAGE = "cannot schedule new futures after shutdown";
 const BROKEN_MESSAGE =
   "A thread initializer failed, the thread pool is not usable anymore";
 
@@ -200,7 +199,7 @@ export class ThreadPoolExecutor extends Executor {
   /** Throws what `submit()` would throw now. */
   protected override assertOpen(): void {
     if (this.#broken !== undefined) throw this.#broken;
-    if (this.#shutdown) throw new ShutdownError(SHUTDOWN_MESSAGE);
+    if (this.#shutdown) throw new ShutdownError();
   }
 
   /** Gives the queue a slot: an idle one, else a new one if allowed. */

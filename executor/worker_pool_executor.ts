@@ -6,7 +6,7 @@
  * @module
  */
 import { Future } from "../future/future.ts";
-import { BrokenWorkerPool, ShutdownError } from "../future/errors.ts";
+import { BrokenWorkerPool } from "../future/errors.ts";
 import {
   isTransfer,
   TRANSFER,
@@ -16,6 +16,7 @@ import { Executor, type ShutdownOptions } from "./executor.ts";
 import type { BatchOutcome } from "./_map.ts";
 import {
   checkInitializer,
+  checkMaxTasksPerChild,
   checkMaxWorkers,
   cpuCount,
   describe,
@@ -86,7 +87,6 @@ export interface WorkerPoolExecutorOptions {
   permissions?: WorkerPermissions;
 }
 
-const SHUTDOWN_MESSAGE = "cannot schedule new futures after shutdown";
 const ENTRY = new URL("../workers/web_worker.ts", import.meta.url);
 
 /** The opening of each `BrokenWorkerPool` message, by cause. */
@@ -178,7 +178,6 @@ export class WorkerPoolExecutor extends Executor {
   readonly #initializer: ((...args: unknown[]) => unknown) | undefined;
   readonly #initargs: readonly unknown[];
   #setup: WebWorkerSetup | undefined;
-  #shutdown = false;
 
   /**
    * Creates a pool; worker threads start on demand.
@@ -207,7 +206,7 @@ export class WorkerPoolExecutor extends Executor {
     checkInitializer(options.initializer);
     this.#initializer = options.initializer;
     this.#initargs = options.initargs ?? [];
-    const maxTasksPerChild = checkMaxTasks(options.maxTasksPerChild);
+    const maxTasksPerChild = checkMaxTasksPerChild(options.maxTasksPerChild);
     this.#modules = (options.modules ?? []).map(moduleUrl);
     const permissions = workerPermissions(options.permissions);
     this.#options = permissions === undefined
@@ -306,7 +305,6 @@ export class WorkerPoolExecutor extends Executor {
    */
   shutdown(options: ShutdownOptions = {}): Promise<void> {
     const { wait = true, cancelFutures = false } = options;
-    this.#shutdown = true;
     const gone = this.#engine.shutdown(cancelFutures);
     return wait ? gone : Promise.resolve();
   }
@@ -335,7 +333,6 @@ export class WorkerPoolExecutor extends Executor {
    * ```
    */
   terminateWorkers(): Promise<void> {
-    this.#shutdown = true;
     return this.#engine.terminate("SIGTERM");
   }
 
@@ -355,7 +352,6 @@ export class WorkerPoolExecutor extends Executor {
    * ```
    */
   killWorkers(): Promise<void> {
-    this.#shutdown = true;
     return this.#engine.terminate("SIGKILL");
   }
 
@@ -389,9 +385,7 @@ export class WorkerPoolExecutor extends Executor {
 
   /** Throws what `submit()` would throw now. */
   protected override assertOpen(): void {
-    const broken = this.#engine.broken;
-    if (broken !== undefined) throw broken;
-    if (this.#shutdown) throw new ShutdownError(SHUTDOWN_MESSAGE);
+    this.#engine.assertOpen();
   }
 
   /** The engine's view of this pool. */
@@ -505,13 +499,4 @@ function takeBatch(batch: readonly unknown[][]): {
     }
   });
   return { lists, failures, transfer };
-}
-
-function checkMaxTasks(maxTasks: number | undefined): number {
-  if (maxTasks === undefined) return Infinity;
-  if (typeof maxTasks !== "number" || !Number.isInteger(maxTasks)) {
-    throw new TypeError("maxTasksPerChild must be an integer or undefined");
-  }
-  if (maxTasks < 1) throw new RangeError("maxTasksPerChild must be >= 1");
-  return maxTasks;
 }

@@ -92,8 +92,12 @@ export class InvalidStateError extends Error {
  * ```
  */
 export class ShutdownError extends Error {
-  /** Creates the error; `options.cause` is kept as `cause`. */
-  constructor(message?: string, options?: ErrorOptions) {
+  /** Creates the error, by default with CPython's message; `options.cause`
+   * is kept as `cause`. */
+  constructor(
+    message = "cannot schedule new futures after shutdown",
+    options?: ErrorOptions,
+  ) {
     super(message, options);
     this.name = "ShutdownError";
   }

@@ -14,7 +14,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { test } from "./_harness.ts";
+import { rejection, test } from "./_harness.ts";
 import {
   asCompleted,
   BrokenExecutor,
@@ -136,17 +136,6 @@ function newKey(): string {
 /** Removes a key that an in-process pool left on this `globalThis`. */
 function forget(key: string): void {
   delete (globalThis as unknown as Record<string, unknown>)[key];
-}
-
-/** The reason `promise` rejects with, falsy ones included; fails if it fulfils. */
-async function rejection(promise: PromiseLike<unknown>): Promise<unknown> {
-  let value: unknown;
-  try {
-    value = await promise;
-  } catch (reason) {
-    return reason;
-  }
-  assert.fail(`expected a rejection, got ${String(value)}`);
 }
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {

@@ -6,8 +6,11 @@
  * catch leaked timers, pipes and child processes. Bun has no sanitizers and
  * runs the same tests through `node:test`.
  *
+ * Also the one assertion helper every test file needs, `rejection()`.
+ *
  * @module
  */
+import assert from "node:assert/strict";
 import { test as nodeTest } from "node:test";
 
 /** The body of a test: may be async. */
@@ -17,4 +20,18 @@ export type TestBody = () => void | Promise<void>;
 export function test(name: string, body: TestBody): void {
   if (typeof Deno === "object") Deno.test(name, body);
   else nodeTest(name, body);
+}
+
+/** The reason `promise` rejects with, falsy ones included; fails if it
+ * fulfils. */
+export async function rejection(
+  promise: PromiseLike<unknown>,
+): Promise<unknown> {
+  let value: unknown;
+  try {
+    value = await promise;
+  } catch (reason) {
+    return reason;
+  }
+  assert.fail(`expected a rejection, got ${String(value)}`);
 }

@@ -8,8 +8,9 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
-import { test } from "./_harness.ts";
+import { rejection, test } from "./_harness.ts";
 import { executorContract } from "./_executor_contract.ts";
+import { workerPoolContract } from "./_worker_pool_contract.ts";
 import {
   BrokenExecutor,
   BrokenProcessPool,
@@ -23,13 +24,9 @@ import {
   addOffset,
   chatty,
   exitWith,
-  failToStart,
   killSelf,
-  overQuota,
   pid,
   pidAfter,
-  recall,
-  remember,
   sleep,
   writeToStdout,
 } from "./fixtures/process_tasks.ts";
@@ -50,16 +47,12 @@ function poolWithTasks(
   return new ProcessPoolExecutor({ modules: [TASKS], ...options });
 }
 
-/** The reason `promise` rejects with; fails if it fulfils. */
-async function rejection(promise: PromiseLike<unknown>): Promise<unknown> {
-  let value: unknown;
-  try {
-    value = await promise;
-  } catch (reason) {
-    return reason;
-  }
-  assert.fail(`expected a rejection, got ${String(value)}`);
-}
+workerPoolContract({
+  name: "ProcessPoolExecutor",
+  make: poolWithTasks,
+  Broken: BrokenProcessPool,
+  whoRuns: pid,
+});
 
 /** Whether `pid` is a live process (a zombie counts as gone). */
 function isRunning(pid: number): boolean {
@@ -93,19 +86,8 @@ async function assertGoneWithin(pids: number[], ms: number): Promise<void> {
 
 // ---- construction ---------------------------------------------------------
 
-test("ProcessPoolExecutor() defaults maxWorkers to navigator.hardwareConcurrency", async () => {
-  await using pool = new ProcessPoolExecutor();
-  assert.equal(pool.maxWorkers, navigator.hardwareConcurrency);
-});
-
-test("ProcessPoolExecutor() checks its options", () => {
+test("ProcessPoolExecutor() checks maxFrameBytes and runtime", () => {
   const cases: [object, ErrorConstructor, string][] = [
-    [{ maxTasksPerChild: 0 }, RangeError, "maxTasksPerChild must be >= 1"],
-    [
-      { maxTasksPerChild: 1.5 },
-      TypeError,
-      "maxTasksPerChild must be an integer or undefined",
-    ],
     [
       { maxFrameBytes: 0 },
       RangeError,
@@ -128,54 +110,11 @@ test("ProcessPoolExecutor() checks its options", () => {
 
 // ---- shipping functions ---------------------------------------------------
 
-test("ProcessPoolExecutor.submit() sends an export of `modules` by reference, with its module scope", async () => {
-  await using pool = poolWithTasks({ maxWorkers: 1 });
-  assert.equal(await pool.submit(addOffset, 1), 1001);
-  assert.equal(await pool.submit(addOffset, 2), 1002);
-});
-
 test("ProcessPoolExecutor.submit() reuses its workers", async () => {
   await using pool = poolWithTasks({ maxWorkers: 1 });
   const first = await pool.submit(pid);
   assert.notEqual(first, process.pid);
   assert.equal(await pool.submit(pid), first);
-});
-
-test("ProcessPoolExecutor.submit() fails a closure over an outer variable with a ReferenceError and a hint", async () => {
-  await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
-  const offset = 1000;
-  const addLocalOffset = (x: number): number => x + offset;
-  const error = await rejection(pool.submit(addLocalOffset, 1));
-  assert.ok(error instanceof ReferenceError);
-  assert.match(error.message, /offset/);
-  assert.match(error.message, /addLocalOffset was sent by source/);
-  assert.match(
-    error.message,
-    /functions sent by source cannot use variables from their defining scope: move it into a module listed in `modules`/,
-  );
-  assert.equal(await pool.submit((x: number) => x + 1, 1), 2);
-});
-
-test("ProcessPoolExecutor.submit() fails the own future of a native or bound function, naming it", async () => {
-  await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
-  const max = pool.submit(Math.max, 1, 2);
-  const add = (a: number, b: number): number => a + b;
-  const bound = pool.submit(add.bind(null, 1), 2);
-  const maxError = await rejection(max);
-  assert.ok(maxError instanceof Error);
-  assert.equal(maxError.name, "DataCloneError");
-  assert.match(maxError.message, /"max"/);
-  assert.match(maxError.message, /native function/);
-  assert.match(
-    maxError.message,
-    /module listed in the pool's `modules` option/,
-  );
-  const boundError = await rejection(bound);
-  assert.ok(boundError instanceof Error);
-  assert.equal(boundError.name, "DataCloneError");
-  assert.match(boundError.message, /"bound add"/);
-  assert.match(boundError.message, /`modules`/);
-  assert.equal(await pool.submit(add, 1, 2), 3);
 });
 
 test("ProcessPoolExecutor.submit() compiles a method's source", async () => {
@@ -307,50 +246,7 @@ test("ProcessPoolExecutor.submit() keeps console output out of the results", asy
 
 // ---- errors -----------------------------------------------------------------
 
-test("ProcessPoolExecutor.submit() rebuilds a worker's error with its class, name, message, properties and stack", async () => {
-  await using pool = poolWithTasks({ maxWorkers: 1 });
-  const typeError = await rejection(
-    pool.submit(() => {
-      throw new TypeError("not a number");
-    }),
-  );
-  assert.ok(typeError instanceof TypeError);
-  assert.equal(typeError.message, "not a number");
-  const quota = await rejection(pool.submit(overQuota, 5));
-  assert.ok(quota instanceof Error);
-  assert.equal(quota.name, "QuotaError");
-  assert.equal(quota.message, "over quota by 5");
-  assert.equal((quota as unknown as { excess: number }).excess, 5);
-  // The cause holds the worker's stack, and keeps the error's own cause.
-  const remote = quota.cause;
-  assert.ok(remote instanceof Error);
-  assert.match(remote.message, /QuotaError: over quota by 5/);
-  assert.match(remote.message, /overQuota/);
-  assert.ok(remote.cause instanceof RangeError);
-  assert.equal(remote.cause.message, "the quota is 10");
-});
-
 // ---- map -------------------------------------------------------------------
-
-test("ProcessPoolExecutor.map() with chunksize keeps each item's result or exception", async () => {
-  await using pool = new ProcessPoolExecutor({ maxWorkers: 2 });
-  const inverse = (x: number): number => {
-    if (x === 0) throw new RangeError("no inverse of 0");
-    return 1 / x;
-  };
-  const results = pool.map(inverse, [1, 2, 4, 0, 5], { chunksize: 2 });
-  assert.deepEqual(await results.next(), { done: false, value: 1 });
-  assert.deepEqual(await results.next(), { done: false, value: 0.5 });
-  assert.deepEqual(await results.next(), { done: false, value: 0.25 });
-  const error = await rejection(results.next());
-  assert.ok(error instanceof RangeError);
-  assert.equal(error.message, "no inverse of 0");
-  const items = [...Array(3000).keys()];
-  const doubled = await Array.fromAsync(
-    pool.map((x: number) => 2 * x, items, { chunksize: 1000 }),
-  );
-  assert.deepEqual(doubled, items.map((x) => 2 * x));
-});
 
 test("ProcessPoolExecutor.map() with chunksize fails only the item whose argument cannot be sent", async () => {
   await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
@@ -398,37 +294,9 @@ test("ProcessPoolExecutor.map() with chunksize fails only the item whose result 
 
 // ---- initializer, maxTasksPerChild ----------------------------------------
 
-test("ProcessPoolExecutor({ initializer }) from `modules` runs in each worker before its calls", async () => {
-  await using pool = poolWithTasks({
-    maxWorkers: 1,
-    initializer: remember,
-    initargs: ["greeting", new Map([["hello", "world"]])],
-  });
-  assert.deepEqual(
-    await pool.submit(recall, "greeting"),
-    new Map([["hello", "world"]]),
-  );
-});
-
-test("ProcessPoolExecutor({ initializer }) that throws breaks the pool with BrokenProcessPool caused by its error", async () => {
-  await using pool = poolWithTasks({ maxWorkers: 2, initializer: failToStart });
-  const futures = [1, 2, 3].map((x) => pool.submit(addOffset, x));
-  for (const future of futures) {
-    const error = await rejection(future);
-    assert.ok(error instanceof BrokenProcessPool);
-    assert.match(error.message, /initializer failed/);
-    assert.ok(error.cause instanceof TypeError);
-    assert.equal(error.cause.message, "no database here");
-  }
-  assert.throws(() => pool.submit(addOffset, 1), BrokenProcessPool);
-});
-
-test("ProcessPoolExecutor({ maxTasksPerChild }) replaces a worker after that many calls", async () => {
+test("ProcessPoolExecutor({ maxTasksPerChild }) ends the workers it replaces", async () => {
   await using pool = poolWithTasks({ maxWorkers: 1, maxTasksPerChild: 2 });
   const pids = await Promise.all([...Array(6)].map(() => pool.submit(pid)));
-  assert.equal(pids[0], pids[1]);
-  assert.equal(pids[2], pids[3]);
-  assert.equal(pids[4], pids[5]);
   assert.equal(new Set(pids).size, 3);
   await pool.shutdown();
   await assertGoneWithin(pids, 2_000);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { test } from "./_harness.ts";
+import { rejection, test } from "./_harness.ts";
 import { executorContract } from "./_executor_contract.ts";
 import {
   BrokenThreadPool,
@@ -16,16 +16,6 @@ executorContract(
 
 const BROKEN_MESSAGE =
   "A thread initializer failed, the thread pool is not usable anymore";
-
-/** The reason `promise` rejects with; fails if it fulfils. */
-async function rejection(promise: PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (reason) {
-    return reason;
-  }
-  assert.fail("expected a rejection");
-}
 
 /** `n` calls that each wait for their own gate, with a record of who runs. */
 function gatedCalls(n: number) {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import process from "node:process";
-import { test } from "./_harness.ts";
+import { rejection, test } from "./_harness.ts";
 import { executorContract } from "./_executor_contract.ts";
+import { workerPoolContract } from "./_worker_pool_contract.ts";
 import {
   BrokenExecutor,
   BrokenWorkerPool,
@@ -15,16 +16,10 @@ import {
 } from "../executor/worker_pool_executor.ts";
 import { executablePath, requireRuntime } from "../executor/_runtime.ts";
 import { type ChildExit, spawnFor } from "../executor/_spawn.ts";
-import {
-  addOffset,
-  overQuota,
-  recall,
-  remember,
-} from "./fixtures/process_tasks.ts";
+import { addOffset, remember } from "./fixtures/process_tasks.ts";
 import {
   closeSelf,
   exitWith,
-  failToStart,
   makeBuffer,
   never,
   rejectLater,
@@ -53,16 +48,12 @@ function poolWithTasks(
   return new WorkerPoolExecutor({ modules: MODULES, ...options });
 }
 
-/** The reason `promise` rejects with; fails if it fulfils. */
-async function rejection(promise: PromiseLike<unknown>): Promise<unknown> {
-  let value: unknown;
-  try {
-    value = await promise;
-  } catch (reason) {
-    return reason;
-  }
-  assert.fail(`expected a rejection, got ${String(value)}`);
-}
+workerPoolContract({
+  name: "WorkerPoolExecutor",
+  make: poolWithTasks,
+  Broken: BrokenWorkerPool,
+  whoRuns: thread,
+});
 
 /** Asserts that `error` is the `DataCloneError` with `message`. */
 function assertCloneError(error: unknown, message: string | RegExp): void {
@@ -74,36 +65,7 @@ function assertCloneError(error: unknown, message: string | RegExp): void {
 
 // ---- construction ---------------------------------------------------------
 
-test("WorkerPoolExecutor() defaults maxWorkers to navigator.hardwareConcurrency", async () => {
-  await using pool = new WorkerPoolExecutor();
-  assert.equal(pool.maxWorkers, navigator.hardwareConcurrency);
-});
-
-test("WorkerPoolExecutor() checks its options", () => {
-  const cases: [object, ErrorConstructor, string][] = [
-    [{ maxTasksPerChild: 0 }, RangeError, "maxTasksPerChild must be >= 1"],
-    [
-      { maxTasksPerChild: 1.5 },
-      TypeError,
-      "maxTasksPerChild must be an integer or undefined",
-    ],
-  ];
-  for (const [options, type, message] of cases) {
-    assert.throws(() => new WorkerPoolExecutor(options), (error: unknown) => {
-      assert.ok(error instanceof type, JSON.stringify(options));
-      assert.equal(error.message, message);
-      return true;
-    });
-  }
-});
-
 // ---- threads and shipping functions -----------------------------------------
-
-test("WorkerPoolExecutor.submit() sends an export of `modules` by reference, with its module scope", async () => {
-  await using pool = poolWithTasks({ maxWorkers: 1 });
-  assert.equal(await pool.submit(addOffset, 1), 1001);
-  assert.equal(await pool.submit(addOffset, 2), 1002);
-});
 
 test("WorkerPoolExecutor.submit() reuses its worker threads, and runs concurrent calls on different ones", async () => {
   await using pool = poolWithTasks({ maxWorkers: 2 });
@@ -115,29 +77,6 @@ test("WorkerPoolExecutor.submit() reuses its worker threads, and runs concurrent
     pool.submit(threadAfter, 20),
   ]);
   assert.notEqual(both[0], both[1]);
-});
-
-test("WorkerPoolExecutor.submit() fails a closure over an outer variable with a ReferenceError and a hint", async () => {
-  await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
-  const offset = 1000;
-  const addLocalOffset = (x: number): number => x + offset;
-  const error = await rejection(pool.submit(addLocalOffset, 1));
-  assert.ok(error instanceof ReferenceError);
-  assert.match(error.message, /offset/);
-  assert.match(error.message, /addLocalOffset was sent by source/);
-  assert.match(error.message, /move it into a module listed in `modules`/);
-  assert.equal(await pool.submit((x: number) => x + 1, 1), 2);
-});
-
-test("WorkerPoolExecutor.submit() fails the own future of a native or bound function, naming it", async () => {
-  await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
-  const add = (a: number, b: number): number => a + b;
-  assertCloneError(await rejection(pool.submit(Math.max, 1, 2)), /"max"/);
-  assertCloneError(
-    await rejection(pool.submit(add.bind(null, 1), 2)),
-    /"bound add".*`modules`/,
-  );
-  assert.equal(await pool.submit(add, 1, 2), 3);
 });
 
 // ---- values -----------------------------------------------------------------
@@ -221,46 +160,7 @@ test("WorkerPoolExecutor.submit() fails the future of a result that cannot be cl
   assert.equal(await pool.submit(() => "still here"), "still here");
 });
 
-test("WorkerPoolExecutor.submit() rebuilds a worker's error with its class, name, message, properties and stack", async () => {
-  await using pool = poolWithTasks({ maxWorkers: 1 });
-  const typeError = await rejection(
-    pool.submit(() => {
-      throw new TypeError("not a number");
-    }),
-  );
-  assert.ok(typeError instanceof TypeError);
-  assert.equal(typeError.message, "not a number");
-  const quota = await rejection(pool.submit(overQuota, 5));
-  assert.ok(quota instanceof Error);
-  assert.equal(quota.name, "QuotaError");
-  assert.equal((quota as unknown as { excess: number }).excess, 5);
-  const remote = quota.cause;
-  assert.ok(remote instanceof Error);
-  assert.match(remote.message, /QuotaError: over quota by 5/);
-  assert.match(remote.message, /overQuota/);
-  assert.ok(remote.cause instanceof RangeError);
-});
-
 // ---- map ---------------------------------------------------------------------
-
-test("WorkerPoolExecutor.map() with chunksize keeps each item's result or exception", async () => {
-  await using pool = new WorkerPoolExecutor({ maxWorkers: 2 });
-  const inverse = (x: number): number => {
-    if (x === 0) throw new RangeError("no inverse of 0");
-    return 1 / x;
-  };
-  const results = pool.map(inverse, [1, 2, 4, 0, 5], { chunksize: 2 });
-  assert.deepEqual(await results.next(), { done: false, value: 1 });
-  assert.deepEqual(await results.next(), { done: false, value: 0.5 });
-  assert.deepEqual(await results.next(), { done: false, value: 0.25 });
-  const error = await rejection(results.next());
-  assert.ok(error instanceof RangeError);
-  const items = [...Array(3000).keys()];
-  const doubled = await Array.fromAsync(
-    pool.map((x: number) => 2 * x, items, { chunksize: 1000 }),
-  );
-  assert.deepEqual(doubled, items.map((x) => 2 * x));
-});
 
 test("WorkerPoolExecutor.map() with chunksize fails only the items whose argument or result cannot be cloned", async () => {
   await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
@@ -288,31 +188,6 @@ test("WorkerPoolExecutor.map() with chunksize fails only the items whose argumen
 
 // ---- initializer, maxTasksPerChild ----------------------------------------
 
-test("WorkerPoolExecutor({ initializer }) from `modules` runs in each worker before its calls", async () => {
-  await using pool = poolWithTasks({
-    maxWorkers: 1,
-    initializer: remember,
-    initargs: ["greeting", new Map([["hello", "world"]])],
-  });
-  assert.deepEqual(
-    await pool.submit(recall, "greeting"),
-    new Map([["hello", "world"]]),
-  );
-});
-
-test("WorkerPoolExecutor({ initializer }) that throws breaks the pool with BrokenWorkerPool caused by its error", async () => {
-  await using pool = poolWithTasks({ maxWorkers: 2, initializer: failToStart });
-  const futures = [1, 2, 3].map((x) => pool.submit(addOffset, x));
-  for (const future of futures) {
-    const error = await rejection(future);
-    assert.ok(error instanceof BrokenWorkerPool);
-    assert.match(error.message, /initializer failed/);
-    assert.ok(error.cause instanceof TypeError);
-    assert.equal(error.cause.message, "no database here");
-  }
-  assert.throws(() => pool.submit(addOffset, 1), BrokenWorkerPool);
-});
-
 test("WorkerPoolExecutor({ initargs }) that cannot be cloned breaks the pool, naming the culprit", async () => {
   await using pool = poolWithTasks({
     maxWorkers: 1,
@@ -323,15 +198,6 @@ test("WorkerPoolExecutor({ initargs }) that cannot be cloned breaks the pool, na
   assert.ok(error instanceof BrokenWorkerPool);
   assert.match(error.message, /cannot start its workers/);
   assert.match(error.message, /argument 2 → \.cb: function cannot be sent/);
-});
-
-test("WorkerPoolExecutor({ maxTasksPerChild }) replaces a worker after that many calls", async () => {
-  await using pool = poolWithTasks({ maxWorkers: 1, maxTasksPerChild: 2 });
-  const ids = await Promise.all([...Array(6)].map(() => pool.submit(thread)));
-  assert.equal(ids[0], ids[1]);
-  assert.equal(ids[2], ids[3]);
-  assert.equal(ids[4], ids[5]);
-  assert.equal(new Set(ids).size, 3);
 });
 
 // ---- faults ----------------------------------------------------------------

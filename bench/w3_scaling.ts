@@ -21,9 +21,10 @@
  * machine the previous one warmed or throttled.
  *
  * Runs under Deno and Bun. Prints `name: value unit` per repetition, the
- * runtime's name in every figure name. `BENCH_REPS` defaults to 1 here, not
- * 3: one repetition takes seconds, and the rounds of `deno task bench`
- * repeat it.
+ * runtime's name in every figure name. `BENCH_REPS` (default 3) repeats
+ * each figure: one repetition takes about 4 s, and on a shared 2-core
+ * machine single samples range from 1.1 to 3.1 (the serial side is what a
+ * busy neighbour slows most), so the median needs many.
  *
  * @module
  */
@@ -32,7 +33,7 @@ import { ProcessPoolExecutor } from "../mod.ts";
 import { Child, type Reply } from "./_floor_child.ts";
 
 const WORKERS = 2;
-const REPS = Number(process.env.BENCH_REPS ?? 1);
+const REPS = Number(process.env.BENCH_REPS ?? 3);
 const runtime = typeof Deno === "object" ? "deno" : "bun";
 
 /** Self-contained, so that it reaches the workers by source. */

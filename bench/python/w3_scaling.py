@@ -8,14 +8,14 @@
 Timed as in bench/w3_scaling.ts: the pool's workers are started before the
 first timed repetition, and the pool side runs from the first submit() to
 the last result; which side runs first is drawn at random. BENCH_REPS
-defaults to 1 here, as there: the rounds of `deno task bench` repeat it.
+defaults to 3, as there.
 """
 import os
 import random
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-REPS = int(os.environ.get("BENCH_REPS", "1"))
+REPS = int(os.environ.get("BENCH_REPS", "3"))
 WORKLOADS = [("w3-speedup", 30, 16), ("w3-speedup-2ms", 21, 200)]
 FIB = {21: 10_946, 30: 832_040}
 

@@ -19,7 +19,8 @@ import {
 } from "../mod.ts";
 import { ProcessPoolExecutor } from "../executor/process_pool_executor.ts";
 import { requireRuntime } from "../executor/_runtime.ts";
-import { type ChildExit, spawnFor, workerCommand } from "../executor/_spawn.ts";
+import { workerCommand } from "../executor/_spawn.ts";
+import { runScript, type Script } from "./_script.ts";
 import {
   addOffset,
   chatty,
@@ -481,45 +482,18 @@ test("ProcessPoolExecutor({ permissions }) restricts Deno workers", async () => 
 
 // ---- exit hygiene -----------------------------------------------------------
 
-const spawn = await spawnFor(runtime);
-
-/** Runs a fixture script; resolves with its first stdout line and a
- * promise of its exit. A watchdog kills it after `deadlineMs`. */
-function runScript(
+/** Runs `tests/fixtures/<fixture>` as the pool's workers are run. */
+function runFixture(
   fixture: string,
   env: Record<string, string>,
   deadlineMs: number,
-): { line: Promise<string>; exited: Promise<ChildExit>; kill(): void } {
-  const line = Promise.withResolvers<string>();
-  const exited = Promise.withResolvers<ChildExit>();
-  let stdout = "";
-  const child = spawn({
-    command: workerCommand(
-      runtime,
-      new URL(`./fixtures/${fixture}`, import.meta.url),
-    ),
-    env,
-    onStdout(chunk): void {
-      stdout += new TextDecoder().decode(chunk);
-      if (stdout.includes("\n")) line.resolve(stdout.split("\n")[0]);
-    },
-    onExit(exit): void {
-      clearTimeout(watchdog);
-      line.reject(new Error(`the script exited: ${child.stderrTail()}`));
-      exited.resolve(exit);
-    },
-  });
-  const watchdog = setTimeout(() => child.kill("SIGKILL"), deadlineMs);
-  line.promise.catch(() => {});
-  return {
-    line: line.promise,
-    exited: exited.promise,
-    kill: () => child.kill("SIGKILL"),
-  };
+): Script {
+  const url = new URL(`./fixtures/${fixture}`, import.meta.url);
+  return runScript(workerCommand(runtime, url), env, deadlineMs);
 }
 
 test("ProcessPoolExecutor lets a script that never calls shutdown() exit, and its workers with it", async () => {
-  const parent = runScript("pool_parent.ts", { MODE: "forget" }, 20_000);
+  const parent = runFixture("pool_parent.ts", { MODE: "forget" }, 20_000);
   const pids = JSON.parse(await parent.line) as number[];
   assert.equal(pids.length, 2);
   assert.deepEqual(await parent.exited, { code: 0, signal: null });
@@ -527,7 +501,7 @@ test("ProcessPoolExecutor lets a script that never calls shutdown() exit, and it
 });
 
 test("ProcessPoolExecutor's workers exit within a second when their parent is killed with SIGKILL", async () => {
-  const parent = runScript("pool_parent.ts", { MODE: "hold" }, 20_000);
+  const parent = runFixture("pool_parent.ts", { MODE: "hold" }, 20_000);
   const pids = JSON.parse(await parent.line) as number[];
   assert.ok(pids.every(isRunning));
   parent.kill();
@@ -536,7 +510,7 @@ test("ProcessPoolExecutor's workers exit within a second when their parent is ki
 });
 
 test("ProcessPoolExecutor serves a main module that lists itself in `modules` from its top-level await", async () => {
-  const script = runScript("self_listing_main.ts", {}, 20_000);
+  const script = runFixture("self_listing_main.ts", {}, 20_000);
   assert.equal(await script.line, "15");
   assert.deepEqual(await script.exited, { code: 0, signal: null });
 });

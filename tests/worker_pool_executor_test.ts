@@ -15,7 +15,7 @@ import {
   type WorkerPoolExecutorOptions,
 } from "../executor/worker_pool_executor.ts";
 import { executablePath, requireRuntime } from "../executor/_runtime.ts";
-import { type ChildExit, spawnFor } from "../executor/_spawn.ts";
+import { runScript } from "./_script.ts";
 import { addOffset, remember } from "./fixtures/process_tasks.ts";
 import {
   closeSelf,
@@ -286,49 +286,21 @@ test("WorkerPoolExecutor.killWorkers() ends workers whose calls never settle", a
 
 // ---- exit hygiene and permissions, in a script of their own --------------------
 
-const spawn = await spawnFor(runtime);
-
-/** Runs `tests/fixtures/worker_pool_parent.ts` in `mode`; resolves with its
- * first stdout line and a promise of its exit. A watchdog kills it after
- * `deadlineMs`. */
-function runScript(
-  mode: string,
-  deadlineMs: number,
-  flags: string[] = [],
-): { line: Promise<string>; exited: Promise<ChildExit>; kill(): void } {
+/** Runs `tests/fixtures/worker_pool_parent.ts` in `mode`, with Deno
+ * `flags`. */
+function runParent(mode: string, deadlineMs: number, flags: string[] = []) {
   const script = new URL("./fixtures/worker_pool_parent.ts", import.meta.url)
     .pathname;
-  const line = Promise.withResolvers<string>();
-  const exited = Promise.withResolvers<ChildExit>();
-  let stdout = "";
-  const child = spawn({
-    command: runtime === "deno"
-      ? [executablePath(), "run", "-A", "--quiet", ...flags, script]
-      : [executablePath(), script],
-    env: { MODE: mode },
-    onStdout(chunk): void {
-      stdout += new TextDecoder().decode(chunk);
-      if (stdout.includes("\n")) line.resolve(stdout.split("\n")[0]);
-    },
-    onExit(exit): void {
-      clearTimeout(watchdog);
-      line.reject(new Error(`the script exited: ${child.stderrTail()}`));
-      exited.resolve(exit);
-    },
-  });
-  const watchdog = setTimeout(() => child.kill("SIGKILL"), deadlineMs);
-  line.promise.catch(() => {});
-  return {
-    line: line.promise,
-    exited: exited.promise,
-    kill: () => child.kill("SIGKILL"),
-  };
+  const command = runtime === "deno"
+    ? [executablePath(), "run", "-A", "--quiet", ...flags, script]
+    : [executablePath(), script];
+  return runScript(command, { MODE: mode }, deadlineMs);
 }
 
 const EXITED = { code: 0, signal: null };
 
 test("WorkerPoolExecutor lets a script that shuts it down with `await using` exit", async () => {
-  const script = runScript("dispose", 20_000);
+  const script = runParent("dispose", 20_000);
   assert.equal(JSON.parse(await script.line).length, 2);
   assert.deepEqual(await script.exited, EXITED);
 });
@@ -337,14 +309,14 @@ if (runtime === "bun") {
   // Deno's Worker has no unref(): there a forgotten pool holds the process
   // open, as the README says.
   test("WorkerPoolExecutor lets a script that never calls shutdown() exit (Bun: idle workers are unref'd)", async () => {
-    const script = runScript("forget", 20_000);
+    const script = runParent("forget", 20_000);
     assert.equal(JSON.parse(await script.line).length, 2);
     assert.deepEqual(await script.exited, EXITED);
   });
 }
 
 test("WorkerPoolExecutor.terminateWorkers() after shutdown({ wait: false }) settles every future and lets the script exit", async () => {
-  const script = runScript("stuck", 20_000);
+  const script = runParent("stuck", 20_000);
   const [running, ...queued] = JSON.parse(await script.line);
   assert.deepEqual(running.slice(0, 2), ["FINISHED", "BrokenWorkerPool"]);
   for (const future of queued) {
@@ -354,7 +326,7 @@ test("WorkerPoolExecutor.terminateWorkers() after shutdown({ wait: false }) sett
 });
 
 test("WorkerPoolExecutor.terminateWorkers() settles every future of a task that never yields (a busy loop)", async () => {
-  const script = runScript("spin", 20_000);
+  const script = runParent("spin", 20_000);
   const [running, ...queued] = JSON.parse(await script.line);
   assert.deepEqual(running.slice(0, 2), ["FINISHED", "BrokenWorkerPool"]);
   for (const future of queued) {
@@ -379,7 +351,7 @@ test("WorkerPoolExecutor({ permissions }) restricts Deno workers (ignored by Bun
     assert.equal(await pool.submit(() => process.env.HOME), process.env.HOME);
     return;
   }
-  const allowed = runScript("permissions", 20_000, [
+  const allowed = runParent("permissions", 20_000, [
     "--unstable-worker-options",
   ]);
   const [state, name] = JSON.parse(await allowed.line);
@@ -388,7 +360,7 @@ test("WorkerPoolExecutor({ permissions }) restricts Deno workers (ignored by Bun
   assert.deepEqual(await allowed.exited, EXITED);
   // Without the flag Deno would end the process at the first worker: the
   // pool refuses the option at once instead.
-  const refused = runScript("permissions", 20_000);
+  const refused = runParent("permissions", 20_000);
   await assert.rejects(refused.line, /--unstable-worker-options/);
   assert.notDeepEqual(await refused.exited, EXITED);
 });

@@ -5,9 +5,9 @@
  * - W3 cpu-scaling: the speed-up of a `WorkerPoolExecutor` of 2 over the
  *   same calls one after another on this thread: 16 calls of `fib(35)`
  *   (~90 ms each, `w3-worker-speedup`) and 200 of `fib(27)` (~2 ms each,
- *   `w3-worker-speedup-2ms`). Both sides are warm (workers started, `fib`
- *   compiled) and alternate which runs first; the floor hands each of 2
- *   bare workers half of the calls at once.
+ *   `w3-worker-speedup-2ms`). Every side is warm (workers started, `fib`
+ *   compiled) and the three run in a random order (`_w3.ts`); the floor
+ *   hands each of 2 bare workers half of the calls at once.
  * - W4 cold-start: from `new WorkerPoolExecutor()` to the first result,
  *   and from `new Worker()` to the first reply for the floor; median of 10.
  * - W5 latency: one round trip to an idle, warm worker; p50 and p99 of
@@ -25,6 +25,15 @@ import {
   transfer,
   WorkerPoolExecutor,
 } from "../executor/worker_pool_executor.ts";
+import {
+  check,
+  pooled,
+  serial,
+  speedUps,
+  WARM_UP,
+  type Workload,
+  WORKLOADS,
+} from "./_w3.ts";
 
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const COLD_STARTS = 10;
@@ -32,18 +41,6 @@ const ROUND_TRIPS = 2_000;
 const BIG = 64 * 2 ** 20;
 const runtime = typeof Deno === "object" ? "deno" : "bun";
 const FLOOR = new URL("./_floor_web_worker.ts", import.meta.url);
-
-/** Self-contained, so that it reaches the workers by source. */
-function fib(n: number): number {
-  return n < 2 ? n : fib(n - 1) + fib(n - 2);
-}
-
-const FIB: Record<number, number> = { 20: 6_765, 27: 196_418, 35: 9_227_465 };
-
-const WORKLOADS = [
-  { name: "w3-worker-speedup", n: 35, calls: 16 },
-  { name: "w3-worker-speedup-2ms", n: 27, calls: 200 },
-];
 
 const add = (x: number): number => x + 2;
 const size = (data: ArrayBuffer): number => data.byteLength;
@@ -65,39 +62,9 @@ class Bare {
   }
 }
 
-function check(sum: number, n: number, calls: number): void {
-  if (sum !== FIB[n] * calls) throw new Error(`wrong sum ${sum}`);
-}
-
-function serial(n: number, calls: number): number {
-  const start = performance.now();
-  let sum = 0;
-  for (let i = 0; i < calls; i++) sum += fib(n);
-  const elapsed = performance.now() - start;
-  check(sum, n, calls);
-  return elapsed;
-}
-
-async function pooled(
-  pool: WorkerPoolExecutor,
-  n: number,
-  calls: number,
-): Promise<number> {
-  const start = performance.now();
-  const futures = new Array<Promise<number>>(calls);
-  for (let i = 0; i < calls; i++) futures[i] = pool.submit(fib, n);
-  let sum = 0;
-  for (let i = 0; i < calls; i++) sum += await futures[i];
-  const elapsed = performance.now() - start;
-  check(sum, n, calls);
-  return elapsed;
-}
-
-async function bare(
-  workers: Bare[],
-  n: number,
-  calls: number,
-): Promise<number> {
+/** The floor: `workers` share the calls round-robin, all sent at once. */
+async function bare(workers: Bare[], workload: Workload): Promise<number> {
+  const { n, calls } = workload;
   const start = performance.now();
   const replies = new Array<Promise<number>>(calls);
   for (let i = 0; i < calls; i++) {
@@ -106,7 +73,7 @@ async function bare(
   let sum = 0;
   for (let i = 0; i < calls; i++) sum += await replies[i];
   const elapsed = performance.now() - start;
-  check(sum, n, calls);
+  check(sum, workload);
   return elapsed;
 }
 
@@ -177,27 +144,16 @@ function print(name: string, value: string, unit: string): void {
 
 const pool = new WorkerPoolExecutor({ maxWorkers: 2 });
 const floor = [new Bare(), new Bare()];
-// Warm-up: both workers of each side start and compile fib, as the serial
-// loop does here.
-await pooled(pool, 27, 8);
-await bare(floor, 27, 8);
-serial(27, 8);
+await pooled(pool, WARM_UP);
+await bare(floor, WARM_UP);
+serial(WARM_UP);
 for (let rep = 0; rep < REPS; rep++) {
-  for (const { name, n, calls } of WORKLOADS) {
-    let one: number, two: number, floorTwo: number;
-    if (rep % 2 === 0) {
-      one = serial(n, calls);
-      two = await pooled(pool, n, calls);
-      floorTwo = await bare(floor, n, calls);
-    } else {
-      floorTwo = await bare(floor, n, calls);
-      two = await pooled(pool, n, calls);
-      one = serial(n, calls);
-    }
-    print(name, (one / two).toFixed(2), "x");
+  for (const workload of WORKLOADS) {
+    const speedUp = await speedUps(workload, pool, (w) => bare(floor, w));
+    print(`w3-worker-speedup${workload.suffix}`, speedUp.pool.toFixed(2), "x");
     print(
-      name.replace("worker", "floor-worker"),
-      (one / floorTwo).toFixed(2),
+      `w3-floor-worker-speedup${workload.suffix}`,
+      speedUp.floor.toFixed(2),
       "x",
     );
   }

@@ -37,6 +37,7 @@ import {
   runBatch,
   runCall,
 } from "./_dispatch.ts";
+import type { FnRef } from "./_protocol.ts";
 import type { WebParentMessage, WebWorkerMessage } from "./_web_protocol.ts";
 
 type Codec = typeof import("./_codec.ts");
@@ -287,14 +288,20 @@ function call(
   message: Extract<WebParentMessage, { t: "call" }>,
 ): Promise<void> | undefined {
   const id = message.id;
-  let fn: Fn;
+  const fn = resolve(message);
+  if (fn === undefined) return undefined;
+  return runCall(fn, message.args, (ok, value) => answer(id, ok, value));
+}
+
+/** The function a call or batch names; `undefined` once the error saying
+ * why there is none is answered. */
+function resolve(message: { id: number; fn: FnRef }): Fn | undefined {
   try {
-    fn = table.resolve(message.fn);
+    return table.resolve(message.fn);
   } catch (error) {
-    answer(id, false, error);
+    answer(message.id, false, error);
     return undefined;
   }
-  return runCall(fn, message.args, (ok, value) => answer(id, ok, value));
 }
 
 function answer(id: number, ok: boolean, value: unknown): void {
@@ -313,13 +320,8 @@ function batch(
   message: Extract<WebParentMessage, { t: "batch" }>,
 ): Promise<void> | undefined {
   const id = message.id;
-  let fn: Fn;
-  try {
-    fn = table.resolve(message.fn);
-  } catch (error) {
-    answer(id, false, error);
-    return undefined;
-  }
+  const fn = resolve(message);
+  if (fn === undefined) return undefined;
   return runBatch(fn, message.args, (outcomes) => {
     let moved: Transferable[] | undefined;
     let failed = false;

@@ -6,13 +6,14 @@
  * @module
  */
 import type { Future } from "../future/future.ts";
-import { decode, encode } from "../workers/_codec.ts";
+import { decode, encode, sectionsOf } from "../workers/_codec.ts";
 import {
   FrameReader,
   FrameTooLargeError,
   FrameWriter,
   type ParentMessage,
   ProtocolError,
+  type Sections,
 } from "../workers/_protocol.ts";
 import type { BatchValues } from "./_map.ts";
 import type { ChildExit, ChildProcess, Spawn } from "./_spawn.ts";
@@ -28,6 +29,9 @@ import {
 } from "./_function_shipping.ts";
 
 type AnyFunction = (...args: never[]) => unknown;
+
+/** An `ok` or `err` message, as the frame reader gives it. */
+type WireAnswer = Sections & { value?: unknown; error?: unknown };
 
 /** The items of a batch that could not be sent, by index. */
 type LocalFailures = Map<number, unknown>;
@@ -58,10 +62,16 @@ export class Call implements EngineItem {
     this.batch = batch;
   }
 
-  settle(ok: boolean, payload: unknown): void {
+  /** Settles the future with `answer`, the `ok` or `err` message. */
+  settle(ok: boolean, answer: unknown): void {
     try {
-      if (!ok) return this.future.setException(this.#rebuild(decode(payload)));
-      const value = decode(payload);
+      const { value: wire, error: thrown, sections } = answer as WireAnswer;
+      if (!ok) {
+        return this.future.setException(
+          this.#rebuild(decode(thrown, sections)),
+        );
+      }
+      const value = decode(wire, sections);
       this.future.setResult(
         this.batch === undefined
           ? value
@@ -262,7 +272,7 @@ export class ProcessWorker implements EngineWorker<Call> {
     this.#initBySource = setup.initBySource;
     this.#writer = new FrameWriter(setup.maxFrameBytes);
     this.#reader = new FrameReader(setup.maxFrameBytes);
-    this.#writer.add(setup.init);
+    this.#writer.add(setup.init, sectionsOf(setup.init.args));
     if (setup.initKey !== undefined) this.#sent.add(setup.initKey);
     this.#child = setup.spawn({
       command: setup.command,
@@ -278,11 +288,11 @@ export class ProcessWorker implements EngineWorker<Call> {
     const fn = refFor(shipped, this.#sent);
     const t = call.batch === undefined ? "call" : "batch";
     try {
-      this.#writer.add({ t, id, fn, args: call.args });
+      this.#writer.add({ t, id, fn, args: call.args }, sectionsOf(call.args));
     } catch (error) {
       if (!(error instanceof FrameTooLargeError)) throw error;
       const tooLarge = new FrameTooLargeError(error.bytes, error.limit);
-      tooLarge.message = `the arguments are ${error.bytes} bytes of JSON, ` +
+      tooLarge.message = `the arguments are ${error.bytes} bytes, ` +
         `over maxFrameBytes (${error.limit} bytes)`;
       throw tooLarge;
     }
@@ -293,7 +303,7 @@ export class ProcessWorker implements EngineWorker<Call> {
   }
 
   flush(): void {
-    if (this.#writer.size > 0) this.#child.write(this.#writer.take());
+    while (this.#writer.size > 0) this.#child.write(this.#writer.take());
   }
 
   close(): void {
@@ -336,17 +346,13 @@ export class ProcessWorker implements EngineWorker<Call> {
       case "ok":
       case "err":
         if (typeof m.id !== "number") break;
-        return listener.answered(
-          m.id,
-          m.t === "ok",
-          m.t === "ok" ? m.value : m.error,
-        );
+        return listener.answered(m.id, m.t === "ok", m);
       case "ready":
         return listener.ready();
       case "init-failed": {
         let error: unknown;
         try {
-          error = remoteError(decode(m.error));
+          error = remoteError(decode(m.error, m.sections as ArrayBuffer[]));
           const init = this.#initBySource;
           if (init !== undefined) error = withClosureHint(error, init);
         } catch (failure) {

@@ -237,6 +237,53 @@ test("ProcessPoolExecutor.submit() fails a call whose frame exceeds maxFrameByte
   );
 });
 
+test("ProcessPoolExecutor.submit() carries megabytes of typed arrays both ways, byte for byte", async () => {
+  await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
+  // Larger than any pipe read: every frame arrives in many chunks.
+  const floats = Float64Array.from({ length: 1 << 19 }, (_, i) => i / 3);
+  const head = new DataView(floats.buffer, 0, 64);
+  const [back, sum] = await pool.submit(
+    (a: Float64Array, view: DataView) => {
+      const doubled = a.map((x) => 2 * x);
+      return [doubled, view.getFloat64(8, true) + doubled[a.length - 1]];
+    },
+    floats,
+    head,
+  );
+  assert.ok(back instanceof Float64Array);
+  assert.deepEqual(back, floats.map((x) => 2 * x));
+  assert.equal(sum, floats[1] + 2 * floats[floats.length - 1]);
+  const made = await pool.submit((n: number) => {
+    const bytes = new Uint8Array(n);
+    for (let i = 0; i < n; i++) bytes[i] = (i * 31) & 255;
+    return { bytes, empty: new ArrayBuffer(0) };
+  }, 3_000_001);
+  assert.equal(made.bytes.length, 3_000_001);
+  assert.equal(made.bytes[2_999_999], (2_999_999 * 31) & 255);
+  assert.equal(made.empty.byteLength, 0);
+});
+
+test("ProcessPoolExecutor.submit() counts byte sections in maxFrameBytes", async () => {
+  await using pool = new ProcessPoolExecutor({
+    maxWorkers: 1,
+    maxFrameBytes: 4096,
+  });
+  const argument = await rejection(
+    pool.submit((b: Uint8Array) => b.length, new Uint8Array(5000)),
+  );
+  assert.ok(argument instanceof Error);
+  assert.equal(argument.name, "FrameTooLargeError");
+  const result = await rejection(
+    pool.submit((n: number) => new Uint8Array(n), 5000),
+  );
+  assert.ok(result instanceof Error);
+  assert.match(result.message, /result .* over maxFrameBytes \(4096 bytes\)/);
+  assert.deepEqual(
+    await pool.submit((b: Uint8Array) => b.reverse(), new Uint8Array([1, 2])),
+    new Uint8Array([2, 1]),
+  );
+});
+
 test("ProcessPoolExecutor.submit() keeps console output out of the results", async () => {
   await using pool = poolWithTasks({ maxWorkers: 1 });
   const results = await Promise.all(

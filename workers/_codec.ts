@@ -38,12 +38,17 @@
  * | `["S", slot, ...]` | `Set` |
  * | `["I", "-123"]` | `BigInt`, in decimal |
  * | `["P", slot]` | boxed primitive, `Object(x)` |
- * | `["B", base64, maxByteLength?]` | `ArrayBuffer` (resizable when `maxByteLength` is there) |
+ * | `["B", section, maxByteLength?]` | `ArrayBuffer`: its bytes are byte section number `section` of the frame (resizable when `maxByteLength` is there) |
  * | `["V", type, bufferSlot, byteOffset, length]` | typed array (`length` in elements) or `DataView` (in bytes) |
  * | `["E", {"name": slot, "message"?: slot, "stack"?: slot, "cause"?: slot, "errors"?: slot, ...}]` | `Error`: the other keys are its own enumerable properties |
  *
- * Typed arrays carry their bytes in the sender's byte order, which is little
- * endian on every platform either runtime supports.
+ * The bytes of every `ArrayBuffer` (and so of every typed array and
+ * `DataView`) travel beside the JSON, not in it: {@linkcode sectionsOf}
+ * lists them for the frame writer, which sends them raw after the JSON, and
+ * {@linkcode decode} takes them back from the frame reader. An ArrayBuffer
+ * reached twice is one node and one section. Typed arrays carry their bytes
+ * in the sender's byte order, which is little endian on every platform the
+ * runtimes support.
  *
  * Differences from `structuredClone`:
  * - properties other than indices on an array are dropped (as
@@ -77,11 +82,21 @@ export class DataCloneError extends Error {
  * top is sent as a graph so that decode never mistakes it for one. */
 const MARKER = "$codec";
 
+/** Where a graph keeps its byte sections: a symbol key, which
+ * `JSON.stringify` skips. */
+const SECTIONS = Symbol("sections");
+
+const NO_SECTIONS: readonly Uint8Array[] = Object.freeze([]);
+
 /**
  * Returns a JSON-safe representation of `value` (what `JSON.stringify` can
- * carry losslessly); {@linkcode decode} rebuilds the value from it after a
- * `JSON.stringify`/`JSON.parse` round trip. Plain JSON data is returned as is
- * (the very same object, not a copy).
+ * carry losslessly), and the byte sections it refers to
+ * ({@linkcode sectionsOf}); {@linkcode decode} rebuilds the value from them
+ * after a `JSON.stringify`/`JSON.parse` round trip. Plain JSON data is
+ * returned as is (the very same object, not a copy).
+ *
+ * The sections are views of the value's own buffers, not copies: they must
+ * be read (written into a frame) before the value may change.
  *
  * @param value The value to send.
  * @param where Names the value in error messages, e.g. `"argument 1"`.
@@ -96,21 +111,40 @@ export function encode(value: unknown, where: string): unknown {
 }
 
 /**
+ * The byte sections of a wire that {@linkcode encode} returned, in the order
+ * its `"B"` nodes number them.
+ *
+ * @param wire What `encode()` returned.
+ * @returns Views of the value's buffers; empty for plain data.
+ */
+export function sectionsOf(wire: unknown): readonly Uint8Array[] {
+  if (typeof wire !== "object" || wire === null) return NO_SECTIONS;
+  return (wire as { [SECTIONS]?: Uint8Array[] })[SECTIONS] ?? NO_SECTIONS;
+}
+
+/**
  * Rebuilds a value from what {@linkcode encode} returned, after it went
  * through `JSON.stringify` and `JSON.parse`. Plain data is returned as is,
  * after one check of the top-level value.
  *
  * @param wire The parsed JSON.
+ * @param sections The byte sections that came with it, each in a buffer of
+ * its own, which becomes the decoded `ArrayBuffer` (no copy).
  * @returns The value.
- * @throws {TypeError} When `wire` is a malformed graph.
+ * @throws {TypeError} When `wire` is a malformed graph, or refers to a
+ * section that did not come.
  */
-export function decode(wire: unknown): unknown {
+export function decode(
+  wire: unknown,
+  sections: readonly ArrayBuffer[] = [],
+): unknown {
   if (
     typeof wire !== "object" || wire === null || !Object.hasOwn(wire, MARKER)
   ) {
     return wire;
   }
-  return new GraphDecoder((wire as Record<string, unknown>)[MARKER]).decode();
+  const nodes = (wire as Record<string, unknown>)[MARKER];
+  return new GraphDecoder(nodes, sections).decode();
 }
 
 // ---------------------------------------------------------------------------
@@ -259,6 +293,8 @@ class GraphEncoder {
   readonly #step: Step[] = [ROOT];
   readonly #key: unknown[] = [undefined];
   readonly #index: number[] = [0];
+  /** The bytes of each ArrayBuffer node, by section number. */
+  readonly #sections: Uint8Array[] = [];
   /** The node being encoded: the container of the slots being made. */
   #current = 0;
 
@@ -272,7 +308,9 @@ class GraphEncoder {
       this.#current = i;
       this.#wire[i] = this.#node(this.#values[i]);
     }
-    return { [MARKER]: this.#wire };
+    const graph: Record<string | symbol, unknown> = { [MARKER]: this.#wire };
+    if (this.#sections.length > 0) graph[SECTIONS] = this.#sections;
+    return graph;
   }
 
   #slot(v: unknown, step: Step, key: unknown, index: number): Slot {
@@ -403,7 +441,8 @@ class GraphEncoder {
         this.#path(this.#current),
       );
     }
-    const node: unknown[] = ["B", toBase64(new Uint8Array(b))];
+    const node: unknown[] = ["B", this.#sections.length];
+    this.#sections.push(new Uint8Array(b));
     if (b.resizable) node.push(b.maxByteLength);
     return node;
   }
@@ -556,14 +595,16 @@ type ViewConstructor = new (
 
 class GraphDecoder {
   readonly #wire: readonly unknown[];
+  readonly #sections: readonly ArrayBuffer[];
   readonly #values: unknown[];
   readonly #made: Uint8Array;
 
-  constructor(wire: unknown) {
+  constructor(wire: unknown, sections: readonly ArrayBuffer[]) {
     if (!Array.isArray(wire) || wire.length === 0) {
       throw malformed("the graph is not a non-empty array");
     }
     this.#wire = wire;
+    this.#sections = sections;
     this.#values = new Array(wire.length);
     this.#made = new Uint8Array(wire.length);
   }
@@ -633,7 +674,7 @@ class GraphDecoder {
         this.#values[i] = Object(this.#resolveNow(node[1]));
         return;
       case "B":
-        this.#values[i] = makeArrayBuffer(node[1], node[2]);
+        this.#values[i] = this.#makeArrayBuffer(node[1], node[2]);
         return;
       case "V":
         this.#values[i] = this.#makeView(node);
@@ -644,6 +685,21 @@ class GraphDecoder {
       default:
         throw malformed(`unknown node ${JSON.stringify(node[0])}`);
     }
+  }
+
+  #makeArrayBuffer(section: unknown, maxByteLength: unknown): ArrayBuffer {
+    const bytes = Number.isInteger(section)
+      ? this.#sections[section as number]
+      : undefined;
+    if (!(bytes instanceof ArrayBuffer)) {
+      throw malformed(`ArrayBuffer of missing section ${section}`);
+    }
+    if (maxByteLength === undefined) return bytes;
+    const buffer = new ArrayBuffer(bytes.byteLength, {
+      maxByteLength: maxByteLength as number,
+    });
+    new Uint8Array(buffer).set(new Uint8Array(bytes));
+    return buffer;
   }
 
   #makeView(node: unknown[]): ArrayBufferView {
@@ -753,98 +809,6 @@ function defineHidden(target: object, key: string, value: unknown): void {
   });
 }
 
-function makeArrayBuffer(base64: unknown, maxByteLength: unknown): ArrayBuffer {
-  if (typeof base64 !== "string") throw malformed("ArrayBuffer without bytes");
-  const bytes = fromBase64(base64);
-  if (maxByteLength === undefined) return bytes.buffer as ArrayBuffer;
-  const buffer = new ArrayBuffer(bytes.length, {
-    maxByteLength: maxByteLength as number,
-  });
-  new Uint8Array(buffer).set(bytes);
-  return buffer;
-}
-
 function malformed(what: string): TypeError {
   return new TypeError(`malformed codec wire: ${what}`);
-}
-
-// ---------------------------------------------------------------------------
-// Base64, standard alphabet with padding. Uint8Array.prototype.toBase64 and
-// Uint8Array.fromBase64 are native where the runtime has them; the fallbacks
-// cover older runtimes. Looked up per call so that tests can take them away.
-
-const ALPHABET =
-  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-const ENCODE = Uint8Array.from(ALPHABET, (c) => c.charCodeAt(0));
-const DECODE = new Int16Array(128).fill(-1);
-for (let i = 0; i < 64; i++) DECODE[ENCODE[i]] = i;
-const ascii = new TextDecoder();
-
-function toBase64(bytes: Uint8Array): string {
-  const native = (bytes as { toBase64?: () => string }).toBase64;
-  return typeof native === "function"
-    ? native.call(bytes)
-    : encodeBase64(bytes);
-}
-
-function fromBase64(text: string): Uint8Array {
-  const native = (Uint8Array as { fromBase64?: (s: string) => Uint8Array })
-    .fromBase64;
-  return typeof native === "function"
-    ? native.call(Uint8Array, text)
-    : decodeBase64(text);
-}
-
-function encodeBase64(bytes: Uint8Array): string {
-  const n = bytes.length;
-  const out = new Uint8Array(Math.ceil(n / 3) * 4);
-  const whole = n - n % 3;
-  let o = 0;
-  for (let i = 0; i < whole; i += 3) {
-    const v = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
-    out[o++] = ENCODE[v >> 18];
-    out[o++] = ENCODE[(v >> 12) & 63];
-    out[o++] = ENCODE[(v >> 6) & 63];
-    out[o++] = ENCODE[v & 63];
-  }
-  if (whole < n) {
-    const v = (bytes[whole] << 16) |
-      (whole + 1 < n ? bytes[whole + 1] << 8 : 0);
-    out[o++] = ENCODE[v >> 18];
-    out[o++] = ENCODE[(v >> 12) & 63];
-    out[o++] = whole + 1 < n ? ENCODE[(v >> 6) & 63] : 61; // "="
-    out[o++] = 61;
-  }
-  // Building the ASCII bytes and decoding them once beats string
-  // concatenation by far on large buffers.
-  return ascii.decode(out);
-}
-
-function decodeBase64(text: string): Uint8Array {
-  let end = text.length;
-  while (end > 0 && text.charCodeAt(end - 1) === 61) end--; // "="
-  if (end % 4 === 1) throw malformed("base64 of a bad length");
-  const out = new Uint8Array((end * 3) >> 2);
-  let o = 0;
-  let i = 0;
-  for (; i + 4 <= end; i += 4) {
-    const v = (digit(text, i) << 18) | (digit(text, i + 1) << 12) |
-      (digit(text, i + 2) << 6) | digit(text, i + 3);
-    out[o++] = v >> 16;
-    out[o++] = (v >> 8) & 255;
-    out[o++] = v & 255;
-  }
-  if (i < end) {
-    const v = (digit(text, i) << 18) | (digit(text, i + 1) << 12) |
-      (i + 2 < end ? digit(text, i + 2) << 6 : 0);
-    out[o++] = v >> 16;
-    if (i + 2 < end) out[o++] = (v >> 8) & 255;
-  }
-  return out;
-}
-
-function digit(text: string, i: number): number {
-  const d = DECODE[text.charCodeAt(i)] ?? -1;
-  if (d < 0) throw malformed(`base64 character ${JSON.stringify(text[i])}`);
-  return d;
 }

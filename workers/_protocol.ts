@@ -2,11 +2,18 @@
  * The wire protocol between a process pool and its workers: messages, and
  * the framing that carries them over a byte stream (stdin/stdout).
  *
- * Each frame is a 4-byte big-endian unsigned length N, then N bytes of UTF-8
- * JSON holding one message, which is always a JSON object. That a payload
- * begins with `{` is checked as soon as its first byte arrives, so that stray
- * output on the stream is caught even when its first bytes read as a length
- * within the limit (a line feed, a tab).
+ * Each frame is a 4-byte big-endian unsigned length N, then N bytes of
+ * payload, in one of two forms told apart by the first byte:
+ *
+ * - `{`: UTF-8 JSON holding one message, which is always a JSON object;
+ * - `0x00`: a message with byte sections (the bytes of the ArrayBuffers its
+ *   values hold, see the codec): the byte 0, a 4-byte big-endian count C,
+ *   C 4-byte big-endian section lengths, the message's JSON (its length is
+ *   what the others leave of N), then the sections' raw bytes, in order.
+ *
+ * That a payload begins with one of these is checked as soon as its first
+ * byte arrives, so that stray output on the stream is caught even when its
+ * first bytes read as a length within the limit (a line feed, a tab).
  *
  * Frames queued in one turn of the event loop are batched into one write
  * ({@linkcode FrameWriter}); a reader cuts whatever chunks arrive back into
@@ -19,7 +26,14 @@
 
 // ---------------------------------------------------------------------------
 // Messages. Field `t` is the kind, `id` the numeric call id; values marked
-// "wire" are what the codec's encode() returned.
+// "wire" are what the codec's encode() returned, and the codec's decode()
+// takes them back with the message's `sections`.
+
+/** What the reader adds to a message that came with byte sections: each
+ * section in an ArrayBuffer of its own. Absent for a message without. */
+export interface Sections {
+  sections?: ArrayBuffer[];
+}
 
 /** A function the worker can call: export `e` of module URL `m`, or source
  * function number `k`, whose source `src` is sent the first time a worker
@@ -30,36 +44,42 @@ export type FnRef =
 
 /** A message from the pool to a worker. */
 export type ParentMessage =
-  /** Sent first: import `modules`, run `init(...args)` (`args` is the wire
-   * of an array), then answer `ready` or `init-failed`. */
-  | {
-    t: "init";
-    modules: string[];
-    init?: FnRef;
-    args?: unknown;
-    maxFrameBytes: number;
-  }
-  /** Call `fn(...args)`; `args` is the wire of an array. */
-  | { t: "call"; id: number; fn: FnRef; args: unknown }
-  /** Call `fn` once per item; `args` is the wire of the items' arguments by
-   * column: one array per parameter (at least one), all as long as the
-   * batch, so that `fn(args[0][i], args[1][i])` is item `i`. The answer is
-   * one `ok` whose value is the wire of `[values]` when every item returned,
-   * else of `[values, failures]`: `failures` lists `index, error` pairs
-   * (flat), and `values[index]` of a failed item is `null`. Each item keeps
-   * its outcome; no item costs an array of its own. */
-  | { t: "batch"; id: number; fn: FnRef; args: unknown };
+  & Sections
+  & (
+    /** Sent first: import `modules`, run `init(...args)` (`args` is the wire
+     * of an array), then answer `ready` or `init-failed`. */
+    | {
+      t: "init";
+      modules: string[];
+      init?: FnRef;
+      args?: unknown;
+      maxFrameBytes: number;
+    }
+    /** Call `fn(...args)`; `args` is the wire of an array. */
+    | { t: "call"; id: number; fn: FnRef; args: unknown }
+    /** Call `fn` once per item; `args` is the wire of the items' arguments by
+     * column: one array per parameter (at least one), all as long as the
+     * batch, so that `fn(args[0][i], args[1][i])` is item `i`. The answer is
+     * one `ok` whose value is the wire of `[values]` when every item returned,
+     * else of `[values, failures]`: `failures` lists `index, error` pairs
+     * (flat), and `values[index]` of a failed item is `null`. Each item keeps
+     * its outcome; no item costs an array of its own. */
+    | { t: "batch"; id: number; fn: FnRef; args: unknown }
+  );
 
 /** A message from a worker to the pool. */
 export type WorkerMessage =
-  /** Init is done: modules imported, initializer ran. */
-  | { t: "ready" }
-  /** Init threw; `error` is its wire. */
-  | { t: "init-failed"; error: unknown }
-  /** Call `id` returned; `value` is its wire. */
-  | { t: "ok"; id: number; value: unknown }
-  /** Call `id` threw; `error` is its wire. */
-  | { t: "err"; id: number; error: unknown };
+  & Sections
+  & (
+    /** Init is done: modules imported, initializer ran. */
+    | { t: "ready" }
+    /** Init threw; `error` is its wire. */
+    | { t: "init-failed"; error: unknown }
+    /** Call `id` returned; `value` is its wire. */
+    | { t: "ok"; id: number; value: unknown }
+    /** Call `id` threw; `error` is its wire. */
+    | { t: "err"; id: number; error: unknown }
+  );
 
 // ---------------------------------------------------------------------------
 // Framing.
@@ -73,8 +93,12 @@ export const DEFAULT_MAX_FRAME_BYTES: number = 256 * 1024 * 1024;
 /** What a 4-byte length prefix can express. */
 const MAX_LIMIT = 0xffff_ffff;
 const HEADER_BYTES = 4;
-/** The first byte of every payload: "{". */
+/** The first byte of a JSON payload: "{". */
 const OPEN_BRACE = 0x7b;
+/** The first byte of a payload with byte sections. */
+const BINARY_MARK = 0x00;
+/** The mark and the section count that begin a payload with sections. */
+const BINARY_HEAD_BYTES = 5;
 /** How many bytes of a bad frame its error message shows. */
 const PREVIEW_BYTES = 64;
 /** The size of a writer's buffers; one grows beyond it only for a batch
@@ -84,10 +108,10 @@ const BUFFER_BYTES = 64 * 1024;
  * the fixed cost of a TextEncoder.encodeInto call dominates. */
 const SHORT_TEXT = 128;
 
-/** Thrown by {@linkcode FrameWriter.add} for a message whose JSON is larger
- * than the frame limit. */
+/** Thrown by {@linkcode FrameWriter.add} for a message whose payload (its
+ * JSON, and its byte sections if any) is larger than the frame limit. */
 export class FrameTooLargeError extends Error {
-  /** The size of the message's JSON, in UTF-8 bytes. */
+  /** The size of the message's payload, in bytes. */
   readonly bytes: number;
   /** The limit it exceeds, in bytes. */
   readonly limit: number;
@@ -134,6 +158,7 @@ const strictDecoder = new TextDecoder("utf-8", {
 });
 
 const EMPTY = new Uint8Array(0);
+const NO_SECTIONS: readonly Uint8Array[] = Object.freeze([]);
 
 /** Accumulates the frames queued in one turn so that they go out in one
  * write.
@@ -143,7 +168,11 @@ const EMPTY = new Uint8Array(0);
  * writer never writes into bytes it handed out, and starts a new buffer when
  * the current one is full (the old one lives on while views of it do). On
  * Deno, allocating even a small `Uint8Array` costs more than a whole frame's
- * encoding, so neither take nor add allocates in the common case. */
+ * encoding, so neither take nor add allocates in the common case.
+ *
+ * Byte sections are not copied into the buffer: take hands them out as they
+ * are, each in its turn between the frame bytes around it, so that a large
+ * array costs no copy and no memory on its way to the pipe. */
 export class FrameWriter {
   readonly #limit: number;
   #buffer: Uint8Array = EMPTY;
@@ -152,11 +181,15 @@ export class FrameWriter {
   #start = 0;
   /** Where the next frame goes. */
   #end = 0;
+  /** What comes before the bytes from `#start`: the frame bytes up to each
+   * section, and the sections, in order. */
+  #ahead: Uint8Array[] = [];
+  #aheadBytes = 0;
 
   /**
    * Makes an empty writer.
    *
-   * @param maxFrameBytes The largest JSON payload of one frame, in bytes.
+   * @param maxFrameBytes The largest payload of one frame, in bytes.
    * @throws {RangeError} When `maxFrameBytes` is not an integer from 1 to
    * 4294967295.
    */
@@ -166,25 +199,37 @@ export class FrameWriter {
 
   /** The number of bytes waiting to be taken. */
   get size(): number {
-    return this.#end - this.#start;
+    return this.#aheadBytes + this.#end - this.#start;
   }
 
   /**
    * Serialises one message with `JSON.stringify` and appends its frame.
    *
    * @param message The message: an object `JSON.stringify` accepts.
+   * @param sections Byte sections to send with it (the codec's
+   * `sectionsOf()`), not copied: they must not change until taken and
+   * written.
    * @returns The frame's length in bytes, the 4-byte prefix included.
-   * @throws {FrameTooLargeError} When the JSON exceeds `maxFrameBytes`; the
-   * waiting bytes are unchanged.
+   * @throws {FrameTooLargeError} When the payload exceeds `maxFrameBytes`;
+   * the waiting bytes are unchanged.
    * @throws {TypeError} When `message` is not an object in JSON (`[]`,
    * `undefined`, a string) or `JSON.stringify` rejects it (a bigint, a
    * cycle).
    */
-  add(message: unknown): number {
+  add(
+    message: unknown,
+    sections: readonly Uint8Array[] = NO_SECTIONS,
+  ): number {
     const json: string | undefined = JSON.stringify(message);
     if (json === undefined || json.charCodeAt(0) !== OPEN_BRACE) {
       throw new TypeError("a message must be a JSON object");
     }
+    return sections.length === 0
+      ? this.#addJson(json)
+      : this.#addBinary(json, sections);
+  }
+
+  #addJson(json: string): number {
     // Every UTF-16 unit takes at least one byte: no need to encode to know.
     if (json.length > this.#limit) {
       throw new FrameTooLargeError(utf8Length(json), this.#limit);
@@ -224,14 +269,54 @@ export class FrameWriter {
     return length;
   }
 
+  /** Frames that carry sections are rare and large: their JSON is measured
+   * first, so that the frame is written in one pass. */
+  #addBinary(json: string, sections: readonly Uint8Array[]): number {
+    const head = BINARY_HEAD_BYTES + 4 * sections.length + utf8Length(json);
+    let bytes = head;
+    for (const section of sections) bytes += section.length;
+    if (bytes > this.#limit) throw new FrameTooLargeError(bytes, this.#limit);
+    this.#reserve(HEADER_BYTES + head, 0);
+    const buffer = this.#buffer;
+    const view = this.#view;
+    let at = this.#end;
+    view.setUint32(at, bytes);
+    buffer[at + HEADER_BYTES] = BINARY_MARK;
+    view.setUint32(at + HEADER_BYTES + 1, sections.length);
+    at += HEADER_BYTES + BINARY_HEAD_BYTES;
+    for (const section of sections) {
+      view.setUint32(at, section.length);
+      at += 4;
+    }
+    at += utf8Encoder.encodeInto(json, buffer.subarray(at)).written;
+    this.#end = at;
+    this.#putAhead(this.#buffer.subarray(this.#start, at));
+    this.#start = at;
+    for (const section of sections) this.#putAhead(section);
+    return HEADER_BYTES + bytes;
+  }
+
+  #putAhead(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.#ahead.push(bytes);
+    this.#aheadBytes += bytes.length;
+  }
+
   /**
-   * Takes the waiting bytes, and empties the writer.
+   * Takes the waiting bytes: all of them, or, when byte sections wait, the
+   * next part; take while {@linkcode FrameWriter.size} is not 0 to empty the
+   * writer.
    *
    * @returns The frames added since the last call, in order, in a view the
    * caller owns (the writer never writes into it again): fit to hand to
    * `write()`.
    */
   take(): Uint8Array {
+    if (this.#ahead.length > 0) {
+      const part = this.#ahead.shift()!;
+      this.#aheadBytes -= part.length;
+      return part;
+    }
     const bytes = this.#buffer.subarray(this.#start, this.#end);
     this.#start = this.#end;
     // A buffer grown for a huge batch is not kept for the small ones.
@@ -265,23 +350,23 @@ export class FrameWriter {
   }
 }
 
-/** Cuts a byte stream into messages. Whole frames are parsed straight from
- * the chunk they arrive in; only a frame split across chunks is copied, once,
- * into a buffer of its exact size. */
+/** Cuts a byte stream into messages. Whole JSON frames are parsed straight
+ * from the chunk they arrive in; a frame split across chunks, and every byte
+ * section, is copied once, into a buffer of its exact size. */
 export class FrameReader {
   readonly #limit: number;
-  /** The length prefix of a split frame, while fewer than 4 bytes came. */
+  /** The length prefix of the frame being read. */
   readonly #header = new Uint8Array(HEADER_BYTES);
+  /** How many bytes of the prefix came, while fewer than 4. */
   #headerBytes = 0;
   /** The payload of a split frame, once its length is known. */
-  #payload: Uint8Array | undefined;
-  #payloadBytes = 0;
+  #frame: PartialFrame | undefined;
   #failure: ProtocolError | undefined;
 
   /**
    * Makes a reader that has seen nothing yet.
    *
-   * @param maxFrameBytes The largest JSON payload of one frame, in bytes.
+   * @param maxFrameBytes The largest payload of one frame, in bytes.
    * @throws {RangeError} When `maxFrameBytes` is not an integer from 1 to
    * 4294967295.
    */
@@ -291,20 +376,22 @@ export class FrameReader {
 
   /** The number of bytes of an incomplete frame held back. */
   get buffered(): number {
-    return this.#payload === undefined
+    return this.#frame === undefined
       ? this.#headerBytes
-      : HEADER_BYTES + this.#payloadBytes;
+      : HEADER_BYTES + this.#frame.received;
   }
 
   /**
    * Appends a chunk of the stream.
    *
    * @param chunk The next bytes; the reader does not keep a reference.
-   * @returns Every message completed by this chunk, `JSON.parse`d, in order.
-   * @throws {ProtocolError} When a length prefix exceeds `maxFrameBytes`, or
-   * a payload does not begin with `{` or is not UTF-8 JSON; the message shows
-   * the bytes seen (as text where printable), so that stray output is
-   * recognisable. Every later call throws too.
+   * @returns Every message completed by this chunk, `JSON.parse`d, in order;
+   * one that came with byte sections has them in `sections`.
+   * @throws {ProtocolError} When a length prefix is 0 or exceeds
+   * `maxFrameBytes`, or a payload is neither UTF-8 JSON nor a valid payload
+   * with sections; the message shows the bytes seen (as text where
+   * printable), so that stray output is recognisable. Every later call
+   * throws too.
    */
   push(chunk: Uint8Array): unknown[] {
     if (this.#failure !== undefined) {
@@ -335,51 +422,64 @@ export class FrameReader {
       if (this.#headerBytes < HEADER_BYTES) return;
       this.#headerBytes = 0;
       const length = readLength(this.#header, 0);
-      if (length > this.#limit) {
-        throw this.#tooLong(length, this.#splitFrame(chunk, at));
+      if (length === 0 || length > this.#limit) {
+        this.#reject(length, this.#splitFrame(chunk, at));
       }
-      this.#payload = new Uint8Array(length);
-      this.#payloadBytes = 0;
+      this.#frame = new PartialFrame(length);
     }
-    if (this.#payload !== undefined) {
-      const payload = this.#payload;
-      if (this.#payloadBytes === 0 && at < end && chunk[at] !== OPEN_BRACE) {
-        throw notObject(this.#splitFrame(chunk, at));
+    if (this.#frame !== undefined) {
+      const frame = this.#frame;
+      if (frame.received === 0 && at < end && !isPayloadStart(chunk[at])) {
+        throw notFrame(this.#splitFrame(chunk, at));
       }
-      const n = Math.min(payload.length - this.#payloadBytes, end - at);
-      payload.set(chunk.subarray(at, at + n), this.#payloadBytes);
-      this.#payloadBytes += n;
-      at += n;
-      if (this.#payloadBytes < payload.length) return;
-      this.#payload = undefined;
-      messages.push(parse(payload));
+      at = frame.fill(chunk, at, end);
+      if (!frame.done) return;
+      this.#frame = undefined;
+      messages.push(frame.message);
     }
-    // Then every whole frame, straight from the chunk.
+    // Then every whole frame: JSON straight from the chunk.
     while (end - at >= HEADER_BYTES) {
       const length = readLength(chunk, at);
-      if (length > this.#limit) {
-        throw this.#tooLong(length, chunk.subarray(at));
-      }
       const body = at + HEADER_BYTES;
-      if (body < end && chunk[body] !== OPEN_BRACE) {
-        throw notObject(chunk.subarray(at));
-      }
       const next = body + length;
-      if (next > end) break;
-      messages.push(parse(chunk.subarray(body, next)));
-      at = next;
+      if (length === 0 || length > this.#limit) {
+        this.#reject(length, chunk.subarray(at));
+      }
+      if (next <= end && chunk[body] === OPEN_BRACE) {
+        messages.push(parse(chunk.subarray(body, next)));
+        at = next;
+        continue;
+      }
+      // A frame with sections, one that the next chunk will finish, or
+      // bytes that are no frame.
+      if (body < end && !isPayloadStart(chunk[body])) {
+        throw notFrame(chunk.subarray(at));
+      }
+      this.#header.set(chunk.subarray(at, body)); // for errors
+      const frame = new PartialFrame(length);
+      at = frame.fill(chunk, body, end);
+      if (!frame.done) {
+        this.#frame = frame;
+        return;
+      }
+      messages.push(frame.message);
     }
-    // Keep the start of a frame that the next chunk will finish.
-    if (end - at >= HEADER_BYTES) {
-      const payload = new Uint8Array(readLength(chunk, at));
-      payload.set(chunk.subarray(at + HEADER_BYTES));
-      this.#payload = payload;
-      this.#payloadBytes = end - at - HEADER_BYTES;
-      this.#header.set(chunk.subarray(at, at + HEADER_BYTES)); // for errors
-    } else {
-      // At most 3 bytes, usually none: a loop beats set() and subarray().
-      while (at < end) this.#header[this.#headerBytes++] = chunk[at++];
-    }
+    // Keep the start of a length prefix: at most 3 bytes, usually none. A
+    // loop beats set() and subarray().
+    while (at < end) this.#header[this.#headerBytes++] = chunk[at++];
+  }
+
+  /** Throws for a length prefix out of bounds; `seen` are the bytes of the
+   * frame, for the message. */
+  #reject(length: number, seen: Uint8Array): never {
+    const why = length === 0
+      ? "is 0"
+      : `exceeds maxFrameBytes (${this.#limit})`;
+    throw new ProtocolError(
+      `not a frame: length prefix ${length} ${why}; bytes seen: ${
+        preview(seen)
+      }`,
+    );
   }
 
   /** The start of a frame whose header came in an earlier chunk, for an
@@ -391,18 +491,144 @@ export class FrameReader {
     bytes.set(rest, HEADER_BYTES);
     return bytes;
   }
+}
 
-  #tooLong(length: number, frame: Uint8Array): ProtocolError {
+// The parts of a payload, in the order they come: a JSON payload is one
+// part; one with sections has its head, section lengths, JSON and sections.
+const JSON_PART = 0;
+const HEAD_PART = 1;
+const LENGTHS_PART = 2;
+const SECTION_JSON_PART = 3;
+const SECTION_PART = 4;
+const DONE = 5;
+type Part =
+  | typeof JSON_PART
+  | typeof HEAD_PART
+  | typeof LENGTHS_PART
+  | typeof SECTION_JSON_PART
+  | typeof SECTION_PART
+  | typeof DONE;
+
+/**
+ * The payload of one frame, filled as its bytes come, each byte copied once:
+ * JSON into one buffer of its size; a payload with sections part by part
+ * (its head, its section lengths, its JSON, then each section straight into
+ * an ArrayBuffer of its own), so that a large section costs its size once.
+ */
+class PartialFrame {
+  /** How many bytes of the payload came. */
+  received = 0;
+  /** The message, once {@linkcode PartialFrame.done}. */
+  message: unknown;
+  readonly #length: number;
+  #part: Part | undefined;
+  #bytes: Uint8Array = EMPTY;
+  #filled = 0;
+  #lengths: number[] = [];
+  #json: Uint8Array = EMPTY;
+  readonly #sections: ArrayBuffer[] = [];
+
+  constructor(length: number) {
+    this.#length = length;
+  }
+
+  get done(): boolean {
+    return this.#part === DONE;
+  }
+
+  /** Takes bytes from `chunk[at]` up to `end`, the first of which the
+   * reader checked; returns where it stopped: `end`, or the end of the
+   * frame. */
+  fill(chunk: Uint8Array, at: number, end: number): number {
+    if (this.#part === undefined) {
+      if (at === end) return at;
+      if (chunk[at] === OPEN_BRACE) this.#expect(JSON_PART, this.#length);
+      else this.#expect(HEAD_PART, Math.min(BINARY_HEAD_BYTES, this.#length));
+    }
+    while (this.#part !== DONE) {
+      const n = Math.min(this.#bytes.length - this.#filled, end - at);
+      this.#bytes.set(chunk.subarray(at, at + n), this.#filled);
+      this.#filled += n;
+      this.received += n;
+      at += n;
+      if (this.#filled < this.#bytes.length) break;
+      this.#next();
+    }
+    return at;
+  }
+
+  #expect(part: Part, bytes: number): void {
+    this.#part = part;
+    this.#bytes = new Uint8Array(bytes);
+    this.#filled = 0;
+  }
+
+  /** Moves on from a part that is full. */
+  #next(): void {
+    const bytes = this.#bytes;
+    switch (this.#part) {
+      case JSON_PART:
+        this.message = parse(bytes);
+        this.#part = DONE;
+        return;
+      case HEAD_PART: {
+        const count = bytes.length < BINARY_HEAD_BYTES
+          ? -1
+          : readLength(bytes, 1);
+        if (count < 0 || BINARY_HEAD_BYTES + 4 * count > this.#length) {
+          throw this.#malformed(`its head does not fit`);
+        }
+        return this.#expect(LENGTHS_PART, 4 * count);
+      }
+      case LENGTHS_PART: {
+        let json = this.#length - BINARY_HEAD_BYTES - bytes.length;
+        for (let at = 0; at < bytes.length; at += 4) {
+          const length = readLength(bytes, at);
+          this.#lengths.push(length);
+          json -= length;
+        }
+        if (json < 2) {
+          throw this.#malformed("its section lengths leave no room for JSON");
+        }
+        return this.#expect(SECTION_JSON_PART, json);
+      }
+      case SECTION_JSON_PART:
+        if (bytes[0] !== OPEN_BRACE) {
+          throw this.#malformed(`its JSON does not begin with "{"`);
+        }
+        this.#json = bytes;
+        return this.#nextSection();
+      case SECTION_PART:
+        this.#sections.push(bytes.buffer as ArrayBuffer);
+        return this.#nextSection();
+    }
+  }
+
+  #nextSection(): void {
+    const i = this.#sections.length;
+    if (i < this.#lengths.length) {
+      return this.#expect(SECTION_PART, this.#lengths[i]);
+    }
+    const message = parse(this.#json) as Sections;
+    message.sections = this.#sections;
+    this.message = message;
+    this.#part = DONE;
+  }
+
+  #malformed(what: string): ProtocolError {
     return new ProtocolError(
-      `not a frame: length prefix ${length} exceeds maxFrameBytes ` +
-        `(${this.#limit}); bytes seen: ${preview(frame)}`,
+      `frame of ${this.#length} bytes with sections is malformed: ${what}`,
     );
   }
 }
 
-function notObject(frame: Uint8Array): ProtocolError {
+function isPayloadStart(byte: number): boolean {
+  return byte === OPEN_BRACE || byte === BINARY_MARK;
+}
+
+function notFrame(frame: Uint8Array): ProtocolError {
   return new ProtocolError(
-    `not a frame: the payload does not begin with "{"; bytes seen: ${
+    `not a frame: the payload begins with neither "{" nor 0x00; bytes seen: ${
       preview(frame)
     }`,
   );

@@ -10,7 +10,9 @@
 
 /** The worker's stdin and stdout. */
 export interface WorkerStdio {
-  /** stdin, one fresh chunk per read (everything the read gave), until EOF. */
+  /** stdin, one chunk per read (everything the read gave), until EOF. A
+   * chunk may be overwritten by the next read: use it before asking for the
+   * next one. */
   chunks(): AsyncIterable<Uint8Array>;
   /** Writes bytes on stdout, in order. Never throws: once the parent is gone
    * the bytes are dropped, and stdin ends soon after. */

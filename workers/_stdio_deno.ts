@@ -27,7 +27,7 @@ export function open(): StdioAdapter {
       for (;;) {
         const count = await Deno.stdin.read(buffer);
         if (count === null) return;
-        yield buffer.slice(0, count);
+        yield buffer.subarray(0, count);
       }
     },
     write(bytes: Uint8Array): void {

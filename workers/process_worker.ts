@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { decode, encode } from "./_codec.ts";
+import { decode, encode, sectionsOf } from "./_codec.ts";
 import {
   type FnRef,
   FrameReader,
@@ -77,7 +77,7 @@ class CallRunner {
   }
 
   #flush(): void {
-    if (this.#writer.size > 0) this.#stdio.write(this.#writer.take());
+    while (this.#writer.size > 0) this.#stdio.write(this.#writer.take());
   }
 
   /** Runs one message; returns a promise only when it must be awaited. */
@@ -86,9 +86,19 @@ class CallRunner {
       case "init":
         return this.#init(message);
       case "call":
-        return this.#call(message.id, message.fn, message.args);
+        return this.#call(
+          message.id,
+          message.fn,
+          message.args,
+          message.sections,
+        );
       case "batch":
-        return this.#batch(message.id, message.fn, message.args);
+        return this.#batch(
+          message.id,
+          message.fn,
+          message.args,
+          message.sections,
+        );
     }
   }
 
@@ -100,7 +110,9 @@ class CallRunner {
       await this.#functions.load(message.modules);
       if (message.init !== undefined) {
         const fn = this.#functions.resolve(message.init);
-        const args = message.args === undefined ? [] : decode(message.args);
+        const args = message.args === undefined
+          ? []
+          : decode(message.args, message.sections);
         await fn(...args as unknown[]);
       }
     } catch (error) {
@@ -110,10 +122,16 @@ class CallRunner {
     this.#send({ t: "ready" });
   }
 
-  #call(id: number, ref: FnRef, wire: unknown): Promise<void> | undefined {
+  #call(
+    id: number,
+    ref: FnRef,
+    wire: unknown,
+    sections: ArrayBuffer[] | undefined,
+  ): Promise<void> | undefined {
     let value: unknown;
     try {
-      value = this.#functions.resolve(ref)(...decode(wire) as unknown[]);
+      const args = decode(wire, sections) as unknown[];
+      value = this.#functions.resolve(ref)(...args);
     } catch (error) {
       this.#answer(id, false, error);
       return undefined;
@@ -128,12 +146,17 @@ class CallRunner {
     );
   }
 
-  #batch(id: number, ref: FnRef, wire: unknown): Promise<void> | undefined {
+  #batch(
+    id: number,
+    ref: FnRef,
+    wire: unknown,
+    sections: ArrayBuffer[] | undefined,
+  ): Promise<void> | undefined {
     let fn: Fn;
     let columns: unknown[][];
     try {
       fn = this.#functions.resolve(ref);
-      columns = decode(wire) as unknown[][];
+      columns = decode(wire, sections) as unknown[][];
     } catch (error) {
       this.#answer(id, false, error);
       return undefined;
@@ -205,7 +228,12 @@ class CallRunner {
   }
 
   #send(message: WorkerMessage): void {
-    this.#writer.add(message);
+    const wire = message.t === "ok"
+      ? message.value
+      : message.t === "ready"
+      ? undefined
+      : message.error;
+    this.#writer.add(message, sectionsOf(wire));
   }
 }
 
@@ -215,7 +243,7 @@ function sendFailure(error: unknown, ok: boolean): unknown {
   const what = ok ? "result" : "exception";
   const failure = new FrameTooLargeError(error.bytes, error.limit);
   failure.message =
-    `the ${what} is ${error.bytes} bytes of JSON, over maxFrameBytes (${error.limit} bytes)`;
+    `the ${what} is ${error.bytes} bytes, over maxFrameBytes (${error.limit} bytes)`;
   // Kept small: this error must fit in a frame where the answer did not.
   failure.stack = undefined;
   return failure;

@@ -22,10 +22,26 @@ export interface Reply {
 
 const runtime = requireRuntime("the bench floors");
 const spawn = await spawnFor(runtime);
-const command = workerCommand(
-  runtime,
-  new URL("_floor_worker.ts", import.meta.url),
-);
+
+/**
+ * Starts a bare child running `entry`.
+ *
+ * @param entry The child's module.
+ * @param onStdout Gets each chunk it writes.
+ * @param onExit Gets how it exited.
+ * @returns The child.
+ */
+export function spawnChild(
+  entry: URL,
+  onStdout: (chunk: Uint8Array) => void,
+  onExit: (exit: unknown) => void,
+): ChildProcess {
+  return spawn({
+    command: workerCommand(runtime, entry),
+    onStdout,
+    onExit,
+  });
+}
 
 /** A child and the frames it answers; `onReply` is set per workload. */
 export class Child {
@@ -38,16 +54,13 @@ export class Child {
   constructor() {
     const { promise, resolve } = Promise.withResolvers<unknown>();
     this.exited = promise;
-    this.process = spawn({
-      command,
-      onStdout: (chunk) => {
-        for (const reply of this.#reader.push(chunk)) {
-          this.onReply(reply as Reply);
-        }
-        this.flush();
-      },
-      onExit: resolve,
-    });
+    const entry = new URL("_floor_worker.ts", import.meta.url);
+    this.process = spawnChild(entry, (chunk) => {
+      for (const reply of this.#reader.push(chunk)) {
+        this.onReply(reply as Reply);
+      }
+      this.flush();
+    }, resolve);
   }
 
   /** Queues `x + 2` for the next flush. */

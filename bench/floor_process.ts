@@ -9,6 +9,9 @@
  *   write.
  * - W4: from spawn to the first reply of a fresh child.
  * - W5: one round trip to an idle child, p50 and p99.
+ * - W6: 64 MiB written to a bare child that writes every chunk back
+ *   through the worker's stdio adapters, until all of it came back: the
+ *   pipe's own round trip.
  *
  * Runs under Deno and Bun; prints `name: value unit` lines, the runtime's
  * name in every figure name. `BENCH_REPS` (default 3) repeats each figure.
@@ -17,12 +20,15 @@
  */
 import process from "node:process";
 import { requireRuntime } from "../executor/_runtime.ts";
-import { Child } from "./_floor_child.ts";
+import { Child, spawnChild } from "./_floor_child.ts";
 
 const CALLS = 20_000;
 const CHILDREN = 2;
 const COLD_STARTS = 10;
 const ROUND_TRIPS = 2_000;
+const BULK_BYTES = 64 * 1024 * 1024;
+/** A worker that writes back every chunk it reads, unframed. */
+const ECHO = new URL("../tests/fixtures/echo_worker.ts", import.meta.url);
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const runtime = requireRuntime("bench/floor_process.ts");
 
@@ -80,6 +86,30 @@ async function latency(): Promise<[number, number]> {
   return [percentile(times, 0.5), percentile(times, 0.99)];
 }
 
+/** W6: milliseconds for 64 MiB to reach an echoing child and come back. */
+async function bulkRoundTrip(): Promise<number> {
+  const bytes = new Uint8Array(BULK_BYTES).map((_, i) => i);
+  const back = new Uint8Array(BULK_BYTES);
+  let received = 0;
+  const { promise: returned, resolve } = Promise.withResolvers<void>();
+  const { promise: exited, resolve: exit } = Promise.withResolvers<unknown>();
+  const child = spawnChild(ECHO, (chunk) => {
+    back.set(chunk, received);
+    received += chunk.length;
+    if (received === BULK_BYTES) resolve();
+  }, exit);
+  const start = performance.now();
+  child.write(bytes);
+  await returned;
+  const elapsed = performance.now() - start;
+  child.closeStdin();
+  await exited;
+  if (back[BULK_BYTES - 1] !== bytes[BULK_BYTES - 1]) {
+    throw new Error("the echo is not the bytes sent");
+  }
+  return elapsed;
+}
+
 function percentile(values: number[], rank: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * rank))];
@@ -99,4 +129,7 @@ for (let rep = 0; rep < REPS; rep++) {
   const [p50, p99] = await latency();
   console.log(`w5-floor-process-p50-${runtime}: ${Math.round(p50)} µs`);
   console.log(`w5-floor-process-p99-${runtime}: ${Math.round(p99)} µs`);
+  console.log(
+    `w6-floor-${runtime}: ${(await bulkRoundTrip()).toFixed(1)} ms`,
+  );
 }

@@ -47,6 +47,9 @@ const JOBS: Job[] = [
   { argv: ["python3", path("python/w5_latency.py")] },
   { argv: [...deno, path("w3_w5_worker.ts")] },
   { argv: ["bun", path("w3_w5_worker.ts")] },
+  { argv: [...deno, path("w6_bulk.ts")] },
+  { argv: ["bun", path("w6_bulk.ts")] },
+  { argv: ["python3", path("python/w6_bulk.py")] },
 ];
 
 const RATIOS: Ratio[] = [
@@ -149,6 +152,28 @@ const RATIOS: Ratio[] = [
     name: "w5-worker-p50-bun-vs-floor",
     numerator: "w5-worker-p50-bun",
     denominator: "w5-floor-worker-p50-bun",
+  },
+  // W6 in times: CPython's over ours is how many times faster we are; the
+  // floor's over ours, what share of the pipe's speed we reach.
+  {
+    name: "w6-speedup-deno-vs-cpython",
+    numerator: "w6-round-trip-cpython",
+    denominator: "w6-round-trip-deno",
+  },
+  {
+    name: "w6-speedup-bun-vs-cpython",
+    numerator: "w6-round-trip-cpython",
+    denominator: "w6-round-trip-bun",
+  },
+  {
+    name: "w6-deno-share-of-floor",
+    numerator: "w6-floor-deno",
+    denominator: "w6-round-trip-deno",
+  },
+  {
+    name: "w6-bun-share-of-floor",
+    numerator: "w6-floor-bun",
+    denominator: "w6-round-trip-bun",
   },
   {
     name: "worker-copy-vs-transfer-64mb-deno",

@@ -18,14 +18,7 @@ import {
   type SpawnOptions,
   StderrTail,
 } from "./_spawn.ts";
-
-/** The part of Bun's `FileSink` used here. */
-interface FileSink {
-  /** A promise when the bytes could not all be written at once. */
-  write(chunk: Uint8Array): number | Promise<number>;
-  flush(): number | Promise<number>;
-  end(): number | Promise<number>;
-}
+import { type FileSink, OrderedSink } from "../workers/_bun_sink.ts";
 
 /** The part of Bun's `Subprocess` used here. */
 interface Subprocess {
@@ -92,13 +85,14 @@ class BunChild implements ChildProcess {
   readonly #tail = new StderrTail();
   readonly #stdout: PausableRead;
   readonly #stderr: PausableRead;
+  readonly #stdin: OrderedSink;
   #stdinOpen = true;
-  #flushQueued = false;
   #exited = false;
 
   constructor(process: Subprocess, options: SpawnOptions) {
     this.pid = process.pid;
     this.#process = process;
+    this.#stdin = new OrderedSink(process.stdin);
     this.#stdout = new PausableRead(process.stdout, (chunk) => {
       try {
         options.onStdout(chunk);
@@ -114,22 +108,14 @@ class BunChild implements ChildProcess {
   }
 
   write(bytes: Uint8Array): void {
-    if (!this.#stdinOpen || bytes.length === 0) return;
-    // The sink buffers in order; one flush at the end of the turn sends
-    // everything written in the turn in one write.
-    this.#settle(() => this.#process.stdin.write(bytes));
-    if (this.#flushQueued) return;
-    this.#flushQueued = true;
-    queueMicrotask(() => {
-      this.#flushQueued = false;
-      if (this.#stdinOpen) this.#settle(() => this.#process.stdin.flush());
-    });
+    if (this.#stdinOpen) this.#stdin.write(bytes);
   }
 
   closeStdin(): void {
     if (!this.#stdinOpen) return;
-    this.#settle(() => this.#process.stdin.end());
     this.#stdinOpen = false;
+    // A failure only means that the child is gone, which onExit reports.
+    void this.#stdin.end();
   }
 
   kill(signal: "SIGTERM" | "SIGKILL"): void {
@@ -155,20 +141,6 @@ class BunChild implements ChildProcess {
 
   stderrTail(): string {
     return this.#tail.text();
-  }
-
-  /** Runs a stdin sink call; a failure, now or later, only means that the
-   * child is gone, which onExit reports. */
-  #settle(call: () => number | Promise<number>): void {
-    const closed = (): void => {
-      this.#stdinOpen = false;
-    };
-    try {
-      const result = call();
-      if (result instanceof Promise) result.catch(closed);
-    } catch {
-      closed();
-    }
   }
 
   async #finish(): Promise<ChildExit> {
@@ -259,15 +231,10 @@ class PausableRead {
   }
 }
 
-let stderrSink: FileSink | undefined;
+let stderrSink: OrderedSink | undefined;
 
 function forwardToStderr(chunk: Uint8Array): void {
-  stderrSink ??= Bun.stderr.writer();
-  try {
-    for (const result of [stderrSink.write(chunk), stderrSink.flush()]) {
-      if (result instanceof Promise) result.catch(() => {});
-    }
-  } catch {
-    // The parent's stderr is closed: the tail still has the lines.
-  }
+  // A failure means the parent's stderr is closed: the tail has the lines.
+  stderrSink ??= new OrderedSink(Bun.stderr.writer());
+  stderrSink.write(chunk);
 }

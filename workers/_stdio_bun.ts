@@ -4,14 +4,7 @@
  * @module
  */
 import type { StdioAdapter } from "./_stdio.ts";
-
-/** The part of Bun's `FileSink` used here. */
-interface FileSink {
-  /** A promise when the bytes could not all be written at once. */
-  write(chunk: string | ArrayBufferView): number | Promise<number>;
-  flush(): number | Promise<number>;
-  end(): number | Promise<number>;
-}
+import { type FileSink, OrderedSink } from "./_bun_sink.ts";
 
 /** The part of a `Bun.file()` used here. */
 interface BunFile {
@@ -42,43 +35,20 @@ const process = (globalThis as unknown as {
 
 /**
  * The worker's stdio under Bun: stdin through `Bun.stdin.stream()` (faster
- * than `process.stdin`), stdout through a `FileSink` flushed once per turn,
- * so that everything written in one turn leaves in one write.
+ * than `process.stdin`), stdout through a `FileSink` flushed once per turn
+ * (see `_bun_sink.ts`), so that everything written in one turn leaves in one
+ * write.
  *
  * @returns The adapter.
  */
 export function open(): StdioAdapter {
-  const stdout = Bun.stdout.writer();
-  let broken = false;
-  let flushQueued = false;
-  // A failure, now or later, means the parent is gone: stdin is about to end.
-  const settle = (call: () => number | Promise<number>): void => {
-    try {
-      const result = call();
-      if (result instanceof Promise) result.catch(() => broken = true);
-    } catch {
-      broken = true;
-    }
-  };
-  const flush = (): void => {
-    flushQueued = false;
-    if (!broken) settle(() => stdout.flush());
-  };
+  // A failure means the parent is gone: stdin is about to end.
+  const stdout = new OrderedSink(Bun.stdout.writer());
   return {
     chunks: (): AsyncIterable<Uint8Array> => Bun.stdin.stream(),
-    write(bytes: Uint8Array): void {
-      if (broken) return;
-      settle(() => stdout.write(bytes));
-      if (flushQueued) return;
-      flushQueued = true;
-      queueMicrotask(flush);
-    },
+    write: (bytes: Uint8Array): void => stdout.write(bytes),
     async exit(code: number): Promise<never> {
-      try {
-        await stdout.end();
-      } catch {
-        // Nobody is reading any more.
-      }
+      await stdout.end();
       return process.exit(code);
     },
     inspect: (value: unknown, options?: unknown): string =>
@@ -86,10 +56,15 @@ export function open(): StdioAdapter {
     table: (data: unknown, columns?: readonly string[]): string =>
       Bun.inspect.table(data, columns),
     routeExtras(): void {
-      const stderr = Bun.stderr.writer();
+      const stderr = new OrderedSink(Bun.stderr.writer());
       (console as BunConsole).write = (...data): number => {
-        for (const item of data) settle(() => stderr.write(item));
-        settle(() => stderr.flush());
+        for (const item of data) {
+          stderr.write(
+            typeof item === "string"
+              ? item
+              : new Uint8Array(item.buffer, item.byteOffset, item.byteLength),
+          );
+        }
         return 0;
       };
     },

@@ -470,18 +470,29 @@ test("FrameWriter.add() writes sections raw after the JSON", () => {
   );
 });
 
-test("FrameWriter.take() hands sections out uncopied, in their turn", () => {
+test("FrameWriter.take() hands large sections out uncopied, in their turn", () => {
   const writer = new FrameWriter();
-  const section = new Uint8Array([1, 2, 3]);
+  const small = new Uint8Array([1, 2, 3]);
+  const large = new Uint8Array(64 * 1024).fill(4);
   writer.add({ t: "ready" });
-  writer.add({ t: "ok", id: 1, value: 2 }, [section, new Uint8Array(0)]);
-  writer.add({ t: "ready" });
+  writer.add({ t: "ok", id: 1, value: 2 }, [small, large, new Uint8Array(0)]);
+  writer.add({ t: "ready" }, [small]);
+  small.fill(0); // copied: the frames keep what it held
   const parts: Uint8Array[] = [];
   while (writer.size > 0) parts.push(writer.take());
   assert.equal(parts.length, 3);
-  assert.equal(parts[1], section);
-  const messages = new FrameReader().push(concat(...parts));
-  assert.equal(messages.length, 3);
+  assert.equal(parts[1], large);
+  const messages = new FrameReader().push(concat(...parts)) as {
+    sections?: ArrayBuffer[];
+  }[];
+  assert.deepEqual(
+    messages.map((m) => m.sections?.map((s) => new Uint8Array(s).slice(0, 3))),
+    [
+      undefined,
+      [new Uint8Array([1, 2, 3]), new Uint8Array([4, 4, 4]), new Uint8Array()],
+      [new Uint8Array([1, 2, 3])],
+    ],
+  );
 });
 
 test("FrameReader.push() gives a frame's sections in ArrayBuffers of their own", () => {

@@ -99,6 +99,9 @@ const OPEN_BRACE = 0x7b;
 const BINARY_MARK = 0x00;
 /** The mark and the section count that begin a payload with sections. */
 const BINARY_HEAD_BYTES = 5;
+/** Sections smaller than this are copied into the frame; larger ones go to
+ * the pipe as they are. */
+const COPY_BELOW_BYTES = 64 * 1024;
 /** How many bytes of a bad frame its error message shows. */
 const PREVIEW_BYTES = 64;
 /** The size of a writer's buffers; one grows beyond it only for a batch
@@ -170,9 +173,9 @@ const NO_SECTIONS: readonly Uint8Array[] = Object.freeze([]);
  * Deno, allocating even a small `Uint8Array` costs more than a whole frame's
  * encoding, so neither take nor add allocates in the common case.
  *
- * Byte sections are not copied into the buffer: take hands them out as they
- * are, each in its turn between the frame bytes around it, so that a large
- * array costs no copy and no memory on its way to the pipe. */
+ * Large byte sections are not copied into the buffer: take hands them out
+ * as they are, each in its turn between the frame bytes around it, so that
+ * a large array costs no copy and no memory on its way to the pipe. */
 export class FrameWriter {
   readonly #limit: number;
   #buffer: Uint8Array = EMPTY;
@@ -207,8 +210,8 @@ export class FrameWriter {
    *
    * @param message The message: an object `JSON.stringify` accepts.
    * @param sections Byte sections to send with it (the codec's
-   * `sectionsOf()`), not copied: they must not change until taken and
-   * written.
+   * `sectionsOf()`); those of 64 KiB or more are not copied, and must not
+   * change until taken and written.
    * @returns The frame's length in bytes, the 4-byte prefix included.
    * @throws {FrameTooLargeError} When the payload exceeds `maxFrameBytes`;
    * the waiting bytes are unchanged.
@@ -269,14 +272,19 @@ export class FrameWriter {
     return length;
   }
 
-  /** Frames that carry sections are rare and large: their JSON is measured
-   * first, so that the frame is written in one pass. */
+  /** Frames that carry sections are rare: their JSON is measured first, so
+   * that the frame is written in one pass. Small sections are copied into
+   * the buffer, so that a thousand small arrays cost no thousand parts. */
   #addBinary(json: string, sections: readonly Uint8Array[]): number {
     const head = BINARY_HEAD_BYTES + 4 * sections.length + utf8Length(json);
     let bytes = head;
-    for (const section of sections) bytes += section.length;
+    let copied = 0;
+    for (const section of sections) {
+      bytes += section.length;
+      if (section.length < COPY_BELOW_BYTES) copied += section.length;
+    }
     if (bytes > this.#limit) throw new FrameTooLargeError(bytes, this.#limit);
-    this.#reserve(HEADER_BYTES + head, 0);
+    this.#reserve(HEADER_BYTES + head + copied, 0);
     const buffer = this.#buffer;
     const view = this.#view;
     let at = this.#end;
@@ -289,10 +297,18 @@ export class FrameWriter {
       at += 4;
     }
     at += utf8Encoder.encodeInto(json, buffer.subarray(at)).written;
+    for (const section of sections) {
+      if (section.length < COPY_BELOW_BYTES) {
+        buffer.set(section, at);
+        at += section.length;
+      } else {
+        // The bytes so far go first, then the section as it is.
+        this.#putAhead(buffer.subarray(this.#start, at));
+        this.#putAhead(section);
+        this.#start = at;
+      }
+    }
     this.#end = at;
-    this.#putAhead(this.#buffer.subarray(this.#start, at));
-    this.#start = at;
-    for (const section of sections) this.#putAhead(section);
     return HEADER_BYTES + bytes;
   }
 

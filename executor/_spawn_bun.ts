@@ -37,6 +37,8 @@ interface Subprocess {
 /** The part of the `Bun` global used here. */
 interface BunGlobal {
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Runs the garbage collector; `false`: without waiting for it. */
+  gc(sync: boolean): void;
   readonly stderr: { writer(): FileSink };
   spawn(options: {
     cmd: string[];
@@ -217,6 +219,7 @@ class PausableRead {
           const { value, done } = await reader.read();
           if (done) return;
           this.#onChunk(value);
+          collectChunks(value.length);
         }
       } catch {
         // pause() released this reader: go round. Anything else is the end.
@@ -229,6 +232,25 @@ class PausableRead {
       }
     }
   }
+}
+
+/** Bytes of stream chunks read since the last collection. */
+let unreclaimed = 0;
+/** How many bytes of read chunks may wait for the collector. */
+const RECLAIM_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Asks for a collection after every 8 MiB read from the children. Bun does
+ * not count the chunks a stream hands out as memory pressure: a 64 MiB
+ * answer left 64 MiB of read chunks uncollected beside the decoded value
+ * (measured: peak resident memory 3.15 times the payload instead of 2.4).
+ * Small answers read less than this between collections that happen anyway.
+ */
+function collectChunks(bytes: number): void {
+  unreclaimed += bytes;
+  if (unreclaimed < RECLAIM_BYTES) return;
+  unreclaimed = 0;
+  Bun.gc(false);
 }
 
 let stderrSink: OrderedSink | undefined;

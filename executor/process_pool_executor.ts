@@ -105,7 +105,8 @@ export interface ProcessPoolExecutorOptions {
    */
   cwd?: string | URL;
   /**
-   * The largest frame, in bytes of JSON, that may cross the pipe: a call
+   * The largest frame, in bytes (JSON and raw bytes of binary data), that
+   * may cross the pipe: a call
    * whose arguments or result are larger fails, and the pool goes on.
    * @default {268435456} 256 MiB
    */

@@ -1,5 +1,6 @@
 /**
- * Validation of the `timeout` argument shared by every waiting function.
+ * Validation of the `timeout` and `signal` options shared by every waiting
+ * function.
  *
  * @module
  */
@@ -25,4 +26,11 @@ export function checkTimeout(timeout: unknown): void {
 /** Milliseconds left until `deadline` (a `performance.now()` value), never negative. */
 export function remaining(deadline: number): number {
   return Math.max(0, deadline - performance.now());
+}
+
+/** Throws unless `signal` is `undefined` or an `AbortSignal`. */
+export function checkSignal(signal: unknown): void {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError("signal must be an AbortSignal or undefined");
+  }
 }

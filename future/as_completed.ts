@@ -6,7 +6,7 @@
 import { TimeoutError } from "./errors.ts";
 import type { Future } from "./future.ts";
 import { watch } from "./future.ts";
-import { checkTimeout, remaining } from "./_timeout.ts";
+import { checkSignal, checkTimeout, remaining } from "./_timeout.ts";
 
 /**
  * A future that `asCompleted()` yields: the very `Future` object, typed
@@ -25,6 +25,9 @@ export interface AsCompletedOptions {
    * @default {undefined} wait forever
    */
   timeout?: number;
+  /** Stops the iteration: it throws the signal's `reason`. The futures are
+   * untouched. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -34,11 +37,13 @@ export interface AsCompletedOptions {
  *
  * @typeParam T The futures' result type.
  * @param futures The futures to watch.
- * @param options `timeout` in ms, counted from this call.
+ * @param options `timeout` in ms, counted from this call, and `signal`.
  * @returns An async iterator of the futures themselves.
  * @throws {RangeError} At the call, for a negative or NaN `timeout`.
  * @throws {TimeoutError} From the iteration, `N (of M) futures unfinished`,
  * when `timeout` passes first.
+ * @throws The signal's `reason`, from the iteration, once it aborts (at
+ * the first step when it is aborted already).
  *
  * @example Handling results as they arrive
  * ```ts
@@ -56,12 +61,13 @@ export function asCompleted<T>(
   futures: Iterable<Future<T>>,
   options: AsCompletedOptions = {},
 ): AsyncIterableIterator<CompletedFuture<T>> {
-  const { timeout } = options;
+  const { timeout, signal } = options;
   checkTimeout(timeout);
+  checkSignal(signal);
   const deadline = timeout === undefined
     ? Infinity
     : performance.now() + timeout;
-  return new CompletionIterator(new Set(futures), deadline);
+  return new CompletionIterator(new Set(futures), deadline, signal);
 }
 
 type Step<T> = IteratorResult<CompletedFuture<T>, undefined>;
@@ -83,10 +89,18 @@ class CompletionIterator<T>
   #waiters: Waiter<T>[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  readonly #signal: AbortSignal | undefined;
+  #abortReported = false;
 
-  constructor(futures: Set<Future<T>>, deadline: number) {
+  constructor(
+    futures: Set<Future<T>>,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ) {
     this.#total = futures.size;
     this.#deadline = deadline;
+    this.#signal = signal;
+    signal?.addEventListener("abort", this.#abort);
     for (const future of futures) {
       if (future.done()) this.#ready.push(future);
       else this.#unfinished++;
@@ -103,6 +117,11 @@ class CompletionIterator<T>
   }
 
   next(): Promise<Step<T>> {
+    if (this.#signal?.aborted && !this.#abortReported) {
+      this.#abortReported = true;
+      this.#close();
+      return Promise.reject(this.#signal.reason);
+    }
     if (this.#readAt < this.#ready.length) {
       return Promise.resolve(this.#take());
     }
@@ -150,12 +169,23 @@ class CompletionIterator<T>
 
   #expire(): void {
     this.#timer = undefined;
-    const error = this.#timeoutError();
+    this.#fail(this.#timeoutError());
+  }
+
+  /** Ends the iteration: the pending `next()` calls reject with `error`. */
+  #fail(error: unknown): void {
     const waiters = this.#waiters;
     this.#waiters = [];
     this.#close();
     for (const waiter of waiters) waiter.reject(error);
   }
+
+  /** Rejects a pending `next()` with the reason, or else the next one. */
+  readonly #abort = (): void => {
+    if (this.#waiters.length === 0) return this.#close();
+    this.#abortReported = true;
+    this.#fail(this.#signal!.reason);
+  };
 
   #timeoutError(): TimeoutError {
     return new TimeoutError(
@@ -173,6 +203,7 @@ class CompletionIterator<T>
     if (this.#closed) return;
     this.#closed = true;
     this.#stopTimer();
+    this.#signal?.removeEventListener("abort", this.#abort);
     for (const unwatch of this.#unwatches) unwatch();
     this.#unwatches = [];
     const waiters = this.#waiters;

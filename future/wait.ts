@@ -4,7 +4,7 @@
  * @module
  */
 import { failed, type Future, watch } from "./future.ts";
-import { checkTimeout } from "./_timeout.ts";
+import { checkSignal, checkTimeout } from "./_timeout.ts";
 
 /** `wait()` returns when any future finishes or is cancelled. */
 export const FIRST_COMPLETED = "FIRST_COMPLETED";
@@ -34,6 +34,9 @@ export interface WaitOptions {
    * @default {"ALL_COMPLETED"}
    */
   returnWhen?: ReturnWhen;
+  /** Stops waiting: `wait()` rejects with the signal's `reason`. The
+   * futures are untouched. */
+  signal?: AbortSignal;
 }
 
 /** What `wait()` returns: the futures that are done and those that are not. */
@@ -51,10 +54,12 @@ export interface DoneAndNotDoneFutures<T> {
  *
  * @typeParam T The futures' result type.
  * @param futures The futures to wait for.
- * @param options `timeout` (ms) and `returnWhen`.
+ * @param options `timeout` (ms), `returnWhen` and `signal`.
  * @returns The `done` and `notDone` sets.
  * @throws {RangeError} (as a rejection) For a negative or NaN `timeout` or
  * an unknown `returnWhen`.
+ * @throws The signal's `reason` (as a rejection) once it aborts, unless the
+ * condition was met first.
  *
  * @example Waiting for the first of three calls
  * ```ts
@@ -77,8 +82,9 @@ export async function wait<T>(
   futures: Iterable<Future<T>>,
   options: WaitOptions = {},
 ): Promise<DoneAndNotDoneFutures<T>> {
-  const { timeout, returnWhen = ALL_COMPLETED } = options;
+  const { timeout, returnWhen = ALL_COMPLETED, signal } = options;
   checkTimeout(timeout);
+  checkSignal(signal);
   if (!CONDITIONS.has(returnWhen)) {
     throw new RangeError(`Invalid return condition: ${String(returnWhen)}`);
   }
@@ -91,11 +97,13 @@ export async function wait<T>(
     (returnWhen === FIRST_COMPLETED && done.size > 0) ||
     (returnWhen === FIRST_EXCEPTION && [...done].some(failed));
   if (satisfied() || timeout === 0) return { done, notDone };
+  signal?.throwIfAborted();
 
   const unwatches: (() => void)[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
   try {
-    await new Promise<void>((resolve) => {
+    await new Promise<void>((resolve, reject) => {
       for (const future of notDone) {
         unwatches.push(watch(future, () => {
           notDone.delete(future);
@@ -108,9 +116,14 @@ export async function wait<T>(
         }));
       }
       if (timeout !== undefined) timer = setTimeout(resolve, timeout);
+      if (signal !== undefined) {
+        onAbort = () => reject(signal.reason);
+        signal.addEventListener("abort", onAbort);
+      }
     });
   } finally {
     clearTimeout(timer);
+    if (onAbort !== undefined) signal!.removeEventListener("abort", onAbort);
     for (const unwatch of unwatches) unwatch();
   }
   return { done, notDone };

@@ -124,3 +124,51 @@ test("asCompleted() is not an async generator: next() resolves to the future, no
   const step = await asCompleted([a]).next();
   assert.equal(step.value, a);
 });
+
+test("asCompleted({ signal }) throws the reason from a pending step", async () => {
+  const done = new Future<number>();
+  done.setResult(1);
+  const pending = new Future<number>();
+  const controller = new AbortController();
+  const reason = new Error("stop");
+  const seen: unknown[] = [];
+  const error = await (async () => {
+    try {
+      for await (
+        const future of asCompleted([done, pending], {
+          signal: controller.signal,
+        })
+      ) {
+        seen.push(future);
+        queueMicrotask(() => controller.abort(reason));
+      }
+    } catch (error) {
+      return error;
+    }
+    return undefined;
+  })();
+  assert.equal(error, reason);
+  assert.deepEqual(seen, [done]);
+  assert.equal(pending.state, "PENDING");
+});
+
+test("asCompleted({ signal }) throws the reason at the next step when it aborted in between", async () => {
+  const a = new Future<number>();
+  a.setResult(1);
+  const b = new Future<number>();
+  b.setResult(2);
+  const controller = new AbortController();
+  const iterator = asCompleted([a, b], { signal: controller.signal });
+  assert.equal((await iterator.next()).value, a);
+  const reason = new Error("between steps");
+  controller.abort(reason);
+  await assert.rejects(iterator.next(), (error) => error === reason);
+  assert.deepEqual(await iterator.next(), { done: true, value: undefined });
+});
+
+test("asCompleted({ signal }) rejects a signal that is not an AbortSignal, at the call", () => {
+  assert.throws(
+    () => asCompleted([], { signal: "no" as unknown as AbortSignal }),
+    /signal must be an AbortSignal/,
+  );
+});

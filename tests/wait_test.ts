@@ -155,3 +155,31 @@ test("wait() on no futures returns two empty sets", async () => {
   const { done, notDone } = await wait([]);
   assert.equal(done.size + notDone.size, 0);
 });
+
+test("wait({ signal }) rejects with the signal's reason and leaves the futures alone", async () => {
+  const pending = new Future<number>();
+  const controller = new AbortController();
+  const waiting = wait([pending, finished(1)], { signal: controller.signal });
+  const reason = new Error("stop waiting");
+  controller.abort(reason);
+  await assert.rejects(waiting, (error) => error === reason);
+  assert.equal(pending.state, "PENDING");
+});
+
+test("wait({ signal }) rejects at once for a signal aborted already, unless the condition holds", async () => {
+  const reason = new Error("aborted before");
+  const signal = AbortSignal.abort(reason);
+  await assert.rejects(
+    wait([new Future()], { signal }),
+    (error) => error === reason,
+  );
+  const { done } = await wait([finished(1)], { signal });
+  assert.equal(done.size, 1);
+});
+
+test("wait({ signal }) rejects a signal that is not an AbortSignal", async () => {
+  await assert.rejects(
+    wait([new Future()], { signal: {} as AbortSignal }),
+    /signal must be an AbortSignal/,
+  );
+});

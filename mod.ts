@@ -41,6 +41,7 @@ export {
   InvalidStateError,
   ShutdownError,
   TimeoutError,
+  WorkerDiedError,
 } from "./future/errors.ts";
 export {
   type DoneCallback,
@@ -63,6 +64,7 @@ export {
   Executor,
   type MapInputs,
   type MapOptions,
+  type RunOptions,
   type ShutdownOptions,
 } from "./executor/executor.ts";
 export {
@@ -71,6 +73,7 @@ export {
 } from "./executor/thread_pool_executor.ts";
 export {
   type DenoPermissionName,
+  type OnWorkerDeath,
   type PermissionGrant,
   ProcessPoolExecutor,
   type ProcessPoolExecutorOptions,

@@ -40,7 +40,16 @@ interface MapSettings {
   deadline: number;
   chunksize: number;
   buffersize: number;
+  signal: AbortSignal | undefined;
 }
+
+/** The options of one `map()` call that the iterator reads. */
+type IteratorOptions = {
+  timeout?: number;
+  chunksize?: number;
+  buffersize?: number;
+  signal?: AbortSignal;
+};
 
 type Inputs = readonly (Iterable<unknown> | AsyncIterable<unknown>)[];
 
@@ -71,16 +80,21 @@ export class MapIterator<A extends unknown[], R>
   #current: Entry<R> | undefined;
   #turn: Promise<unknown> = Promise.resolve();
   #outstanding = 0;
+  /** The signal's reason once it aborted, until thrown. */
+  #aborted: { reason: unknown } | undefined;
 
   constructor(
     source: MapSource<A, R>,
     inputs: Inputs,
-    options: { timeout?: number; chunksize?: number; buffersize?: number },
+    options: IteratorOptions,
   ) {
     this.#settings = settingsOf(options);
     this.#source = source;
     source.assertOpen();
+    const { signal } = this.#settings;
+    if (signal?.aborted) throw signal.reason;
     this.#args = ArgsReader.zip<A>(inputs);
+    signal?.addEventListener("abort", this.#onAbort);
     if (this.#args.sync) {
       // As in CPython, sync inputs are submitted during the call, so that a
       // submission error throws from `map()` itself.
@@ -131,6 +145,7 @@ export class MapIterator<A extends unknown[], R>
     try {
       if (this.#valueAt < this.#values.length) return this.#nextOutcome();
       while (this.#entries.length === 0) {
+        this.#throwIfAborted();
         if (this.#closed) return DONE;
         if (this.#failure !== undefined) {
           this.#close();
@@ -155,8 +170,10 @@ export class MapIterator<A extends unknown[], R>
       } catch (error) {
         entry.future.cancel();
         this.#close();
+        this.#throwIfAborted();
         throw error;
       }
+      this.#throwIfAborted();
       if (!entry.batch) return { done: false, value: result as R };
       this.#takeBatch(result as BatchResult<R>);
       return this.#nextOutcome();
@@ -274,10 +291,24 @@ export class MapIterator<A extends unknown[], R>
     }
   }
 
+  readonly #onAbort = (): void => {
+    this.#aborted = { reason: this.#settings.signal!.reason };
+    this.#close();
+  };
+
+  /** Throws the signal's reason, once, after it aborted. */
+  #throwIfAborted(): void {
+    const aborted = this.#aborted;
+    if (aborted === undefined) return;
+    this.#aborted = undefined;
+    throw aborted.reason;
+  }
+
   /** Cancels every call that has not started and closes the inputs. */
   #close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#settings.signal?.removeEventListener("abort", this.#onAbort);
     this.#current?.future.cancel();
     for (const entry of this.#entries) entry.future.cancel();
     this.#entries.length = 0;
@@ -288,10 +319,11 @@ export class MapIterator<A extends unknown[], R>
   }
 }
 
-function settingsOf(
-  options: { timeout?: number; chunksize?: number; buffersize?: number },
-): MapSettings {
-  const { timeout, chunksize = 1, buffersize } = options;
+function settingsOf(options: IteratorOptions): MapSettings {
+  const { timeout, chunksize = 1, buffersize, signal } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError("signal must be an AbortSignal or undefined");
+  }
   if (buffersize !== undefined && !Number.isInteger(buffersize)) {
     throw new TypeError("buffersize must be an integer or undefined");
   }
@@ -307,6 +339,7 @@ function settingsOf(
     deadline: timeout === undefined ? Infinity : performance.now() + timeout,
     chunksize,
     buffersize: buffersize ?? Infinity,
+    signal,
   };
 }
 

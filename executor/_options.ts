@@ -58,3 +58,18 @@ export function checkMaxTasksPerChild(maxTasks: number | undefined): number {
   if (maxTasks < 1) throw new RangeError("maxTasksPerChild must be >= 1");
   return maxTasks;
 }
+
+/** Returns `onWorkerDeath`, `"break"` when it is `undefined`. */
+export function checkOnWorkerDeath(
+  onWorkerDeath: unknown,
+): "break" | "replace" {
+  if (onWorkerDeath === undefined) return "break";
+  if (onWorkerDeath !== "break" && onWorkerDeath !== "replace") {
+    throw new TypeError(
+      `onWorkerDeath must be "break" or "replace", got ${
+        describe(onWorkerDeath)
+      }`,
+    );
+  }
+  return onWorkerDeath;
+}

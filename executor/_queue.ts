@@ -22,6 +22,18 @@ export class Queue<T> {
     this.#items.push(item);
   }
 
+  /** Puts items back at the front, in their order. */
+  unshift(items: readonly T[]): void {
+    if (items.length === 0) return;
+    this.#items = [...items, ...this.#items.slice(this.#head)];
+    this.#head = 0;
+  }
+
+  /** The front item, left in place, or `undefined` when empty. */
+  peek(): T | undefined {
+    return this.#items[this.#head];
+  }
+
   /** Removes and returns the front item, or `undefined` when empty. */
   shift(): T | undefined {
     const items = this.#items;

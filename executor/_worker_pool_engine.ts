@@ -2,15 +2,17 @@
  * The part of a pool of long-lived workers that does not depend on how the
  * workers are reached: the queue of calls, starting workers on demand,
  * sending each worker its next calls ahead of time, matching answers to
- * calls, replacing workers after `maxTasksPerChild`, and breaking, shutting
- * down and terminating the pool. A transport (subprocesses over stdio, Web
+ * calls, replacing workers after `maxTasksPerChild`, stopping calls that
+ * run past their limits, replacing workers that die (with `onWorkerDeath:
+ * "replace"`), and breaking, shutting down and terminating the pool. A transport (subprocesses over stdio, Web
  * Workers) implements {@linkcode EngineWorker} and reports back through
  * {@linkcode WorkerListener}.
  *
  * @module
  */
-import { ShutdownError } from "../future/errors.ts";
+import { ShutdownError, WorkerDiedError } from "../future/errors.ts";
 import type { Future } from "../future/future.ts";
+import { CallLimits, type RunOptions } from "./_call_limits.ts";
 import { Queue } from "./_queue.ts";
 
 /** A call waiting for, or running on, a worker. */
@@ -77,13 +79,26 @@ export type BreakReason =
   | "died"
   | "terminated";
 
+/** What a pool does when a worker dies while it owes answers: break, as
+ * CPython's pools do, or fail the call it was running and start another
+ * worker for the rest. */
+export type OnWorkerDeath = "break" | "replace";
+
 /** The engine's settings. */
 export interface EngineOptions {
   /** How many workers may run at once. */
   readonly maxWorkers: number;
   /** How many calls a worker runs before it is replaced. */
   readonly maxTasksPerChild: number;
+  /** What the death of a worker does. */
+  readonly onWorkerDeath: OnWorkerDeath;
 }
+
+/** With `onWorkerDeath: "replace"`, this many deaths within
+ * `CRASH_LOOP_MS` break the pool all the same: the workers die of
+ * something no replacement will cure. */
+const CRASH_LOOP_DEATHS = 5;
+const CRASH_LOOP_MS = 10_000;
 
 /**
  * How much work, in ms, a worker is sent ahead of time. A worker answers
@@ -100,7 +115,9 @@ const MAX_WINDOW = 1024;
 /** The weight of the latest round trip in a worker's time per call. */
 const SMOOTHING = 0.25;
 
-type SlotState = "starting" | "ready" | "closing" | "gone";
+/** `stopped`: killed by the engine to stop a call; its other calls went
+ * back to the queue. */
+type SlotState = "starting" | "ready" | "closing" | "stopped" | "gone";
 
 /** The engine's record of one worker. */
 class Slot<I extends EngineItem> {
@@ -183,7 +200,14 @@ export class WorkerPoolEngine<I extends EngineItem> {
   readonly #host: EngineHost<I>;
   readonly #maxWorkers: number;
   readonly #maxTasks: number;
+  readonly #replaceDead: boolean;
+  /** When workers died, for `onWorkerDeath: "replace"`; the last few. */
+  readonly #deaths: number[] = [];
   readonly #queue = new Queue<I>();
+  /** The limits of the calls of `run()` not yet done. */
+  readonly #limits = new Map<I, CallLimits>();
+  /** The worker of each such call that was sent. */
+  readonly #sentTo = new Map<I, Slot<I>>();
   readonly #slots = new Set<Slot<I>>();
   #prepared: Promise<void> | undefined;
   #ready = false;
@@ -198,6 +222,7 @@ export class WorkerPoolEngine<I extends EngineItem> {
     this.#host = host;
     this.#maxWorkers = options.maxWorkers;
     this.#maxTasks = options.maxTasksPerChild;
+    this.#replaceDead = options.onWorkerDeath === "replace";
   }
 
   /** Throws what a pool's `submit()` must throw now: the error that broke
@@ -207,8 +232,26 @@ export class WorkerPoolEngine<I extends EngineItem> {
     if (this.#shutdown) throw new ShutdownError();
   }
 
-  /** Queues a call; it is sent at the end of this turn at the earliest. */
-  submit(item: I): void {
+  /**
+   * Queues a call; it is sent at the end of this turn at the earliest.
+   *
+   * @param item The call.
+   * @param limits Its timeout and signal, checked by the caller.
+   */
+  submit(item: I, limits?: RunOptions): void {
+    if (limits !== undefined) {
+      const watch = new CallLimits(
+        item.future,
+        limits,
+        (reason) => this.#interrupt(item, reason),
+      );
+      if (item.future.done()) return; // aborted already
+      this.#limits.set(item, watch);
+      item.future.addDoneCallback(() => {
+        this.#limits.delete(item);
+        this.#sentTo.delete(item);
+      });
+    }
     this.#queue.push(item);
     this.#schedule();
   }
@@ -222,7 +265,12 @@ export class WorkerPoolEngine<I extends EngineItem> {
   shutdown(cancelFutures: boolean): Promise<void> {
     this.#shutdown = true;
     if (cancelFutures) {
-      for (const item of this.#queue.drain()) item.future.cancel();
+      // A call sent back from a stopped worker is RUNNING: it still runs.
+      const running: I[] = [];
+      for (const item of this.#queue.drain()) {
+        if (!item.future.cancel() && !item.future.done()) running.push(item);
+      }
+      this.#queue.unshift(running);
     }
     this.#pump();
     return this.#whenGone();
@@ -237,6 +285,8 @@ export class WorkerPoolEngine<I extends EngineItem> {
   terminate(signal: "SIGTERM" | "SIGKILL"): Promise<void> {
     const gone = this.shutdown(true);
     this.#terminating = true;
+    const error = this.#host.broken("terminated", "the pool was terminated");
+    for (const item of this.#queue.drain()) fail(item, error);
     for (const slot of this.#slots) slot.worker.kill(signal);
     return gone;
   }
@@ -296,7 +346,9 @@ export class WorkerPoolEngine<I extends EngineItem> {
 
   #canStart(): boolean {
     let live = 0;
-    for (const slot of this.#slots) if (slot.state !== "closing") live++;
+    for (const slot of this.#slots) {
+      if (slot.state !== "closing" && slot.state !== "stopped") live++;
+    }
     return live < this.#maxWorkers;
   }
 
@@ -319,6 +371,7 @@ export class WorkerPoolEngine<I extends EngineItem> {
     const queue = this.#queue;
     let room = Math.min(slot.window - slot.inFlight, slot.budget);
     while (room > 0 && queue.length > 0) {
+      if (this.#limits.size > 0 && !this.#mayTake(slot, queue.peek()!)) break;
       const item = queue.shift()!;
       const future = item.future;
       // Cancelled, or finished by hand, while queued: nothing to run.
@@ -330,11 +383,61 @@ export class WorkerPoolEngine<I extends EngineItem> {
         future.setException(error);
         continue;
       }
-      future.setRunningOrNotifyCancel();
+      // A call sent back from a stopped worker is RUNNING already.
+      if (!future.running()) future.setRunningOrNotifyCancel();
       slot.push(id, item, now);
       slot.budget--;
       room--;
+      if (this.#limits.size > 0) this.#sent(slot, item);
     }
+  }
+
+  /** Whether `slot` may be sent `item` now. A call with limits goes only
+   * to a ready worker with nothing else to do, so that it starts running
+   * as it arrives: once sent, stopping it means stopping its worker, and
+   * its timeout counts from there. */
+  #mayTake(slot: Slot<I>, item: I): boolean {
+    return !this.#limits.has(item) ||
+      (slot.inFlight === 0 && slot.state === "ready");
+  }
+
+  /** Records where a call with limits went, and starts its timeout. */
+  #sent(slot: Slot<I>, item: I): void {
+    const limits = this.#limits.get(item);
+    if (limits === undefined) return;
+    this.#sentTo.set(item, slot);
+    limits.started();
+  }
+
+  /** Ends a call that hit its limit: a queued one is cancelled; a running
+   * one fails with `reason`, and its worker is killed. */
+  #interrupt(item: I, reason: unknown): void {
+    const slot = this.#sentTo.get(item);
+    if (slot === undefined) {
+      item.future.cancel();
+      return;
+    }
+    fail(item, reason);
+    this.#stop(slot);
+  }
+
+  /** Kills a worker to stop the call it runs; the calls sent behind it go
+   * back to the front of the queue, in order, for another worker. */
+  #stop(slot: Slot<I>): void {
+    slot.state = "stopped";
+    this.#requeue(slot.drain());
+    slot.worker.kill("SIGKILL");
+    if (!slot.held) {
+      slot.held = true;
+      slot.worker.hold(true); // until it is gone, for `await shutdown()`
+    }
+    this.#pump();
+  }
+
+  #requeue(items: I[]): void {
+    const waiting = items.filter((item) => !item.future.done());
+    for (const item of waiting) this.#sentTo.delete(item);
+    this.#queue.unshift(waiting);
   }
 
   /** Flushes `slot`, closes it when its work is over, and lets it hold the
@@ -373,20 +476,30 @@ export class WorkerPoolEngine<I extends EngineItem> {
     }
   }
 
+  /** A worker killed to stop a call may still deliver what it wrote: of a
+   * stopped worker, only its end counts. */
   #listen(slot: Slot<I>): WorkerListener {
+    const stopped = () => slot.state === "stopped";
     return {
       ready: () => {
+        if (stopped()) return;
         if (slot.state === "starting") slot.state = "ready";
         slot.lastAnswerAt = performance.now();
         this.#pump();
       },
-      initFailed: (error) => this.#break("initializer", message(error), error),
-      answered: (id, ok, payload) => this.#answered(slot, id, ok, payload),
+      initFailed: (error) => {
+        if (!stopped()) this.#break("initializer", message(error), error);
+      },
+      answered: (id, ok, payload) => {
+        if (!stopped()) this.#answered(slot, id, ok, payload);
+      },
       idle: () => {
+        if (stopped()) return;
         this.#measure(slot);
         this.#pump();
       },
       failed: (what, cause) => {
+        if (stopped()) return;
         slot.state = "closing";
         this.#break("protocol", what, cause);
       },
@@ -425,17 +538,17 @@ export class WorkerPoolEngine<I extends EngineItem> {
   }
 
   #exited(slot: Slot<I>, how: string): void {
-    const wasClosing = slot.state === "closing";
+    const state = slot.state;
     slot.state = "gone";
     clearTimeout(slot.release);
     this.#slots.delete(slot);
     const lost = slot.drain();
-    if (this.#broken === undefined) {
+    if (this.#broken === undefined && state !== "stopped") {
       if (this.#terminating) {
         const error = this.#host.broken("terminated", how);
         for (const item of lost) fail(item, error);
-      } else if (!wasClosing || lost.length > 0) {
-        this.#break("died", how);
+      } else if (state !== "closing" || lost.length > 0) {
+        this.#died(how, lost);
       }
     }
     // Calls lost after a break (a worker killed by it) fail with its error.
@@ -443,6 +556,29 @@ export class WorkerPoolEngine<I extends EngineItem> {
       for (const item of lost) fail(item, this.#broken);
     }
     this.#pump();
+  }
+
+  /** A worker died on its own: the pool breaks, or with `onWorkerDeath:
+   * "replace"` the call it was running fails and the others it was sent go
+   * back to the queue, unless workers die in a loop. */
+  #died(how: string, lost: I[]): void {
+    if (!this.#replaceDead) return this.#break("died", how);
+    const now = performance.now();
+    this.#deaths.push(now);
+    if (this.#deaths.length > CRASH_LOOP_DEATHS) this.#deaths.shift();
+    if (
+      this.#deaths.length === CRASH_LOOP_DEATHS &&
+      now - this.#deaths[0] <= CRASH_LOOP_MS
+    ) {
+      return this.#break(
+        "died",
+        `${how}; ${CRASH_LOOP_DEATHS} workers died within ` +
+          `${CRASH_LOOP_MS / 1000} s, so the pool stopped replacing them`,
+      );
+    }
+    const [running, ...ahead] = lost;
+    if (running !== undefined) fail(running, new WorkerDiedError(how));
+    this.#requeue(ahead);
   }
 
   /** Fails every queued and running call with the pool's `Broken…` error,
@@ -472,7 +608,7 @@ export class WorkerPoolEngine<I extends EngineItem> {
   }
 }
 
-function fail(item: EngineItem, error: Error): void {
+function fail(item: EngineItem, error: unknown): void {
   if (!item.future.done()) item.future.setException(error);
 }
 

@@ -4,10 +4,12 @@
  *
  * @module
  */
-import type { Future } from "../future/future.ts";
+import { Future } from "../future/future.ts";
+import { CallLimits, checkRun, type RunOptions } from "./_call_limits.ts";
 import { type BatchResult, MapIterator, type MapSource } from "./_map.ts";
 
 export type { BatchOutcome, BatchResult, BatchValues } from "./_map.ts";
+export type { RunOptions } from "./_call_limits.ts";
 
 /** The options of `Executor.map()`. */
 export interface MapOptions {
@@ -31,6 +33,12 @@ export interface MapOptions {
    * @default {undefined} no bound
    */
   buffersize?: number;
+  /**
+   * Aborts the whole map: iteration throws the signal's `reason`, the calls
+   * that have not started are cancelled and the running ones are stopped
+   * as by `run()` with this signal.
+   */
+  signal?: AbortSignal;
 }
 
 /** The options of `Executor.shutdown()`. */
@@ -112,6 +120,59 @@ export abstract class Executor implements AsyncDisposable {
   ): Future<Awaited<R>>;
 
   /**
+   * `submit(fn, ...args)` with limits: a `timeout` in ms, counted from when
+   * the call starts running, and an abort `signal`. When either ends the
+   * call, a queued call is cancelled and a running one fails with
+   * `TimeoutError` or the signal's `reason`; the pools then stop the work
+   * itself (the thread pool frees the slot, the process and worker pools
+   * replace the worker) and go on.
+   *
+   * The pools override this method. The default, for executors built on
+   * `submit()` alone, counts the timeout from the call and can only cancel
+   * a call that has not started.
+   *
+   * @typeParam A The argument types.
+   * @typeParam R The return type of `fn`.
+   * @param fn The function to call.
+   * @param args Its arguments, as an array.
+   * @param options `timeout` and `signal`.
+   * @returns The future of the call's (awaited) result. Bad options fail
+   * it (`TypeError`, `RangeError`).
+   * @throws {ShutdownError} After `shutdown()`.
+   * @throws {BrokenExecutor} Once the pool is broken.
+   *
+   * @example Giving up on a slow call
+   * ```ts
+   * import { ThreadPoolExecutor, TimeoutError } from "@concurrent/futures";
+   *
+   * await using pool = new ThreadPoolExecutor();
+   * const slow = () => new Promise((r) => setTimeout(r, 1000));
+   * const error = await pool.run(slow, [], { timeout: 10 }).catch((e) => e);
+   * console.assert(error instanceof TimeoutError);
+   * ```
+   */
+  run<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    args: A,
+    options?: RunOptions,
+  ): Future<Awaited<R>> {
+    let limits: RunOptions | undefined;
+    try {
+      limits = checkRun(args, options);
+    } catch (error) {
+      const failed = new Future<Awaited<R>>();
+      failed.setException(error);
+      return failed;
+    }
+    const future = this.submit(fn, ...args);
+    if (limits !== undefined) {
+      const watch = new CallLimits(future, limits, () => future.cancel());
+      watch.started();
+    }
+    return future;
+  }
+
+  /**
    * Stops taking work. With `cancelFutures`, every future that has not
    * started is cancelled; with `wait` (the default), the promise settles
    * once running work is done and the workers are gone. Idempotent.
@@ -129,6 +190,7 @@ export abstract class Executor implements AsyncDisposable {
   protected submitBatch?<A extends unknown[], R>(
     fn: (...args: A) => R,
     batch: A[],
+    limits?: RunOptions,
   ): Future<BatchResult<Awaited<R>>>;
 
   /**
@@ -152,7 +214,7 @@ export abstract class Executor implements AsyncDisposable {
    * @typeParam R Its return type.
    * @param fn The function to call.
    * @param inputs One iterable per parameter of `fn`, then optionally
-   * `{ timeout, chunksize, buffersize }`.
+   * `{ timeout, chunksize, buffersize, signal }`.
    * @returns An async iterator of the results, in input order.
    * @throws {RangeError} At the call, for a negative or NaN `timeout`, a
    * `chunksize < 1` or a `buffersize < 1`.
@@ -160,6 +222,8 @@ export abstract class Executor implements AsyncDisposable {
    * `buffersize` or `chunksize` that is not an integer.
    * @throws {ShutdownError} At the call, after `shutdown()` (the pool's
    * `Broken…` error once broken).
+   * @throws The signal's `reason`, at the call when it is aborted already,
+   * else from the iteration once it aborts.
    *
    * @example Squaring numbers on a pool
    * ```ts
@@ -196,11 +260,15 @@ export abstract class Executor implements AsyncDisposable {
       | Iterable<unknown>
       | AsyncIterable<unknown>
     )[];
+    const { signal } = options;
+    const limits = signal === undefined ? undefined : { signal };
     const source: MapSource<A, Awaited<R>> = {
       assertOpen: () => this.assertOpen?.(),
-      submit: (args) => this.submit(fn, ...args),
+      submit: limits === undefined
+        ? (args) => this.submit(fn, ...args)
+        : (args) => this.run(fn, args, limits),
       submitBatch: this.submitBatch
-        ? (batch) => this.submitBatch!(fn, batch)
+        ? (batch) => this.submitBatch!(fn, batch, limits)
         : undefined,
     };
     return new MapIterator(source, iterables, options);

@@ -9,10 +9,12 @@ import { BrokenProcessPool } from "../future/errors.ts";
 import { DEFAULT_MAX_FRAME_BYTES } from "../workers/_protocol.ts";
 import { Executor, type ShutdownOptions } from "./executor.ts";
 import type { BatchResult } from "./_map.ts";
+import { checkCall, type RunOptions } from "./_call_limits.ts";
 import {
   checkInitializer,
   checkMaxTasksPerChild,
   checkMaxWorkers,
+  checkOnWorkerDeath,
   cpuCount,
   describe,
 } from "./_options.ts";
@@ -34,10 +36,12 @@ import {
 import {
   type BreakReason,
   type EngineHost,
+  type OnWorkerDeath,
   WorkerPoolEngine,
 } from "./_worker_pool_engine.ts";
 
 export type { RuntimeName } from "./_runtime.ts";
+export type { OnWorkerDeath } from "./_worker_pool_engine.ts";
 export type { PermissionGrant, WorkerPermissions } from "./_spawn.ts";
 export type { DenoPermissionName } from "./_runtime.ts";
 
@@ -105,9 +109,18 @@ export interface ProcessPoolExecutorOptions {
    */
   cwd?: string | URL;
   /**
+   * What the death of a worker process that owes answers does: `"break"`
+   * breaks the pool, as in CPython; `"replace"` fails the call it was
+   * running with `WorkerDiedError` (its exit code or signal and the last
+   * lines of its stderr), sends its other calls to a new worker and goes
+   * on, unless 5 workers die within 10 s, which breaks the pool.
+   * @default {"break"}
+   */
+  onWorkerDeath?: OnWorkerDeath;
+  /**
    * The largest frame, in bytes (JSON and raw bytes of binary data), that
-   * may cross the pipe: a call
-   * whose arguments or result are larger fails, and the pool goes on.
+   * may cross the pipe: a call whose arguments or result are larger fails,
+   * and the pool goes on.
    * @default {268435456} 256 MiB
    */
   maxFrameBytes?: number;
@@ -203,6 +216,7 @@ export class ProcessPoolExecutor extends Executor {
     this.#engine = new WorkerPoolEngine(this.#host(current), {
       maxWorkers: this.#maxWorkers,
       maxTasksPerChild,
+      onWorkerDeath: checkOnWorkerDeath(options.onWorkerDeath),
     });
   }
 
@@ -251,22 +265,55 @@ export class ProcessPoolExecutor extends Executor {
     fn: (...args: A) => R,
     ...args: A
   ): Future<Awaited<R>> {
+    return this.#submit(fn, args, undefined);
+  }
+
+  /**
+   * `submit()` with limits; see `Executor.run()`. Stopping a running call
+   * here kills its worker process (SIGKILL, so that even a busy loop
+   * ends); the calls sent behind it go to a fresh worker. A call with
+   * limits is sent only to an idle worker, so its timeout counts from when
+   * it really starts.
+   *
+   * @example Stopping a call stuck in a loop
+   * ```ts
+   * import { ProcessPoolExecutor, TimeoutError } from "@concurrent/futures";
+   *
+   * await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
+   * const spin = () => {
+   *   for (;;);
+   * };
+   * const error = await pool.run(spin, [], { timeout: 100 }).catch((e) => e);
+   * console.assert(error instanceof TimeoutError);
+   * console.assert((await pool.submit(() => "still here")) === "still here");
+   * ```
+   */
+  override run<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    args: A,
+    options?: RunOptions,
+  ): Future<Awaited<R>> {
+    return this.#submit(fn, args, options ?? {});
+  }
+
+  /** `options` is `undefined` for `submit()`, which has none to check. */
+  #submit<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    args: A,
+    options: RunOptions | undefined,
+  ): Future<Awaited<R>> {
     this.assertOpen();
     const future = new Future<Awaited<R>>();
-    if (typeof fn !== "function") {
-      future.setException(
-        new TypeError(`submit() needs a function to call, got ${describe(fn)}`),
-      );
-      return future;
-    }
+    let limits: RunOptions | undefined;
     let wire: unknown;
     try {
+      limits = checkCall(fn, args, options);
       wire = encodeArgs(args);
     } catch (error) {
       future.setException(error);
       return future;
     }
-    this.#engine.submit(new Call(future as Future<unknown>, fn, wire));
+    this.#engine.submit(new Call(future as Future<unknown>, fn, wire), limits);
     return future;
   }
 
@@ -343,6 +390,7 @@ export class ProcessPoolExecutor extends Executor {
   protected override submitBatch<A extends unknown[], R>(
     fn: (...args: A) => R,
     batch: A[],
+    limits?: RunOptions,
   ): Future<BatchResult<Awaited<R>>> {
     this.assertOpen();
     const future = new Future<BatchResult<Awaited<R>>>();
@@ -357,6 +405,7 @@ export class ProcessPoolExecutor extends Executor {
         size: batch.length,
         failures,
       }),
+      limits,
     );
     return future;
   }

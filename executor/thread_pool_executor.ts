@@ -7,6 +7,7 @@
 import { Future } from "../future/future.ts";
 import { BrokenThreadPool, ShutdownError } from "../future/errors.ts";
 import { Executor, type ShutdownOptions } from "./executor.ts";
+import { CallLimits, checkCall, type RunOptions } from "./_call_limits.ts";
 import {
   checkInitializer,
   checkMaxWorkers,
@@ -46,6 +47,9 @@ interface WorkItem {
   readonly future: Future<unknown>;
   readonly fn: (...args: unknown[]) => unknown;
   readonly args: unknown[];
+  /** For a call of `run()`: its limits, and the slot once it runs. */
+  limits?: CallLimits;
+  slot?: Slot;
 }
 
 const BROKEN_MESSAGE =
@@ -154,16 +158,86 @@ export class ThreadPoolExecutor extends Executor {
       );
       return future;
     }
-    this.#queue.push({
+    this.#enqueue({
       future,
       fn: fn as (...args: unknown[]) => unknown,
       args,
     });
+    return future;
+  }
+
+  /**
+   * `submit()` with a `timeout` and an abort `signal`; see `Executor.run()`.
+   * When either ends a running call, its future fails at once with
+   * `TimeoutError` or the signal's `reason` and its slot takes the next
+   * call; the call's own promise is left to settle unobserved (JavaScript
+   * cannot stop it: pass the signal on to the I/O it awaits). A sync call
+   * cannot be interrupted.
+   *
+   * @typeParam A The argument types.
+   * @typeParam R The return type of `fn`.
+   * @param fn A sync or async function.
+   * @param args Its arguments, as an array.
+   * @param options `timeout` (ms, from the start of the call) and `signal`.
+   * @returns The future of the call's awaited result.
+   * @throws {ShutdownError} After `shutdown()`.
+   * @throws {BrokenThreadPool} Once an initializer failed.
+   *
+   * @example A fetch with a deadline of its own
+   * ```ts
+   * import { ThreadPoolExecutor } from "@concurrent/futures";
+   *
+   * await using pool = new ThreadPoolExecutor();
+   * const controller = new AbortController();
+   * const wait = (signal: AbortSignal) =>
+   *   new Promise((_, reject) =>
+   *     signal.addEventListener("abort", () => reject(signal.reason))
+   *   );
+   * const future = pool.run(wait, [controller.signal], {
+   *   signal: controller.signal,
+   * });
+   * controller.abort(new Error("stop"));
+   * const error = await future.exception();
+   * console.assert(error instanceof Error && error.message === "stop");
+   * ```
+   */
+  override run<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    args: A,
+    options?: RunOptions,
+  ): Future<Awaited<R>> {
+    this.assertOpen();
+    const future = new Future<Awaited<R>>();
+    let limits: RunOptions | undefined;
+    try {
+      limits = checkCall(fn, args, options ?? {});
+    } catch (error) {
+      future.setException(error);
+      return future;
+    }
+    const item: WorkItem = {
+      future,
+      fn: fn as (...args: unknown[]) => unknown,
+      args,
+    };
+    if (limits !== undefined) {
+      item.limits = new CallLimits(
+        future,
+        limits,
+        (reason) => interrupt(item, reason),
+      );
+      if (future.done()) return future; // aborted already
+    }
+    this.#enqueue(item);
+    return future;
+  }
+
+  #enqueue(item: WorkItem): void {
+    this.#queue.push(item);
     // Most submissions find every slot busy: skip the call then.
     if (this.#idle.length !== 0 || this.#slots < this.#maxWorkers) {
       this.#wakeSlot();
     }
-    return future;
   }
 
   /**
@@ -304,10 +378,15 @@ class Slot {
       if (future.done() || !future.setRunningOrNotifyCancel()) continue;
       let value: unknown;
       try {
+        item.limits?.started();
         value = call(item.fn, item.args);
       } catch (error) {
         settle(future, false, error);
         continue;
+      }
+      if (item.limits !== undefined && isThenable(value)) {
+        this.#awaitLimited(item, value);
+        return;
       }
       if (value instanceof Promise) {
         this.#current = future;
@@ -325,10 +404,43 @@ class Slot {
     this.#host.rest(this);
   }
 
+  /** Awaits a call of `run()` with handlers of its own, so that the slot
+   * can move on without it (`release()`) and ignore its late settlement. */
+  #awaitLimited(item: WorkItem, value: PromiseLike<unknown>): void {
+    const future = item.future;
+    item.slot = this;
+    this.#current = future;
+    const finish = (ok: boolean) => (outcome: unknown): void => {
+      settle(future, ok, outcome);
+      if (this.#current === future) this.#drain();
+    };
+    Promise.resolve(value).then(finish(true), finish(false));
+  }
+
+  /** Stops waiting for the call of `future`, which is done: the slot takes
+   * the next call. */
+  release(future: Future<unknown>): void {
+    if (this.#current !== future) return;
+    this.#current = undefined;
+    this.#drain();
+  }
+
   #fail(error: unknown): void {
     this.#host.fail(error);
     this.#host.rest(this);
   }
+}
+
+/** Ends a call of `run()` that hit its limit: a queued one is cancelled, a
+ * running one fails with `reason` and frees its slot. */
+function interrupt(item: WorkItem, reason: unknown): void {
+  const future = item.future;
+  if (!future.running()) {
+    future.cancel();
+    return;
+  }
+  future.setException(reason);
+  item.slot?.release(future);
 }
 
 /** `fn(...args)`, without the cost of a spread for the common arities. */

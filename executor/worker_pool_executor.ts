@@ -14,12 +14,13 @@ import {
 } from "../workers/_dispatch.ts";
 import { Executor, type ShutdownOptions } from "./executor.ts";
 import type { BatchOutcome } from "./_map.ts";
+import { checkCall, type RunOptions } from "./_call_limits.ts";
 import {
   checkInitializer,
   checkMaxTasksPerChild,
   checkMaxWorkers,
+  checkOnWorkerDeath,
   cpuCount,
-  describe,
 } from "./_options.ts";
 import { requireRuntime } from "./_runtime.ts";
 import type { WorkerPermissions } from "./_spawn.ts";
@@ -34,6 +35,7 @@ import { workerPermissions } from "./_worker_permissions.ts";
 import {
   type BreakReason,
   type EngineHost,
+  type OnWorkerDeath,
   WorkerPoolEngine,
 } from "./_worker_pool_engine.ts";
 
@@ -85,6 +87,14 @@ export interface WorkerPoolExecutorOptions {
    * @default {"inherit"} the permissions the parent holds
    */
   permissions?: WorkerPermissions;
+  /**
+   * What the end of a worker thread that owes answers does: `"break"`
+   * breaks the pool, as in CPython; `"replace"` fails the call it was
+   * running with `WorkerDiedError`, sends its other calls to a new worker
+   * and goes on, unless 5 workers end within 10 s, which breaks the pool.
+   * @default {"break"}
+   */
+  onWorkerDeath?: OnWorkerDeath;
 }
 
 const ENTRY = new URL("../workers/web_worker.ts", import.meta.url);
@@ -215,6 +225,7 @@ export class WorkerPoolExecutor extends Executor {
     this.#engine = new WorkerPoolEngine(this.#host(), {
       maxWorkers: this.#maxWorkers,
       maxTasksPerChild,
+      onWorkerDeath: checkOnWorkerDeath(options.onWorkerDeath),
     });
   }
 
@@ -264,16 +275,49 @@ export class WorkerPoolExecutor extends Executor {
     fn: (...args: A) => R,
     ...args: A
   ): Future<Awaited<R>> {
+    return this.#submit(fn, args, undefined);
+  }
+
+  /**
+   * `submit()` with limits; see `Executor.run()`. Stopping a running call
+   * here ends its worker thread (`terminate()`); the calls sent behind it
+   * go to a fresh worker.
+   *
+   * @example Aborting a call
+   * ```ts
+   * import { WorkerPoolExecutor } from "@concurrent/futures";
+   *
+   * await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+   * const controller = new AbortController();
+   * const slow = () => new Promise((r) => setTimeout(r, 10_000));
+   * const future = pool.run(slow, [], { signal: controller.signal });
+   * controller.abort(new Error("not needed any more"));
+   * const error = await future.exception();
+   * console.assert(
+   *   error instanceof Error && error.message === "not needed any more",
+   * );
+   * ```
+   */
+  override run<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    args: A,
+    options?: RunOptions,
+  ): Future<Awaited<R>> {
+    return this.#submit(fn, args, options ?? {});
+  }
+
+  /** `options` is `undefined` for `submit()`, which has none to check. */
+  #submit<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    args: A,
+    options: RunOptions | undefined,
+  ): Future<Awaited<R>> {
     this.assertOpen();
     const future = new Future<Awaited<R>>();
-    if (typeof fn !== "function") {
-      future.setException(
-        new TypeError(`submit() needs a function to call, got ${describe(fn)}`),
-      );
-      return future;
-    }
+    let limits: RunOptions | undefined;
     let taken: Taken;
     try {
+      limits = checkCall(fn, args, options);
       taken = take(args);
     } catch (error) {
       future.setException(error);
@@ -281,6 +325,7 @@ export class WorkerPoolExecutor extends Executor {
     }
     this.#engine.submit(
       new WebCall(future as Future<unknown>, fn, taken.args, taken.transfer),
+      limits,
     );
     return future;
   }
@@ -367,6 +412,7 @@ export class WorkerPoolExecutor extends Executor {
   protected override submitBatch<A extends unknown[], R>(
     fn: (...args: A) => R,
     batch: A[],
+    limits?: RunOptions,
   ): Future<BatchOutcome<Awaited<R>>[]> {
     this.assertOpen();
     const future = new Future<BatchOutcome<Awaited<R>>[]>();
@@ -379,6 +425,7 @@ export class WorkerPoolExecutor extends Executor {
       new WebCall(future as Future<unknown>, fn, lists, transfer, {
         failures,
       }),
+      limits,
     );
     return future;
   }

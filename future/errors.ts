@@ -192,3 +192,25 @@ export class BrokenWorkerPool extends BrokenExecutor {
     this.name = "BrokenWorkerPool";
   }
 }
+
+/**
+ * A worker of a process or worker pool created with `onWorkerDeath:
+ * "replace"` died while it ran this call: it exited, was killed by a signal
+ * or its thread ended. The message says how, with the last lines the worker
+ * wrote on stderr; the pool goes on with a fresh worker.
+ *
+ * @example
+ * ```ts
+ * import { WorkerDiedError } from "@concurrent/futures";
+ *
+ * const error = new WorkerDiedError("worker 42 was killed by SIGKILL");
+ * console.assert(error.name === "WorkerDiedError");
+ * ```
+ */
+export class WorkerDiedError extends Error {
+  /** Creates the error; `options.cause` is kept as `cause`. */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "WorkerDiedError";
+  }
+}

@@ -39,4 +39,5 @@ export {
   InvalidStateError,
   ShutdownError,
   TimeoutError,
+  WorkerDiedError,
 } from "./errors.ts";

@@ -11,6 +11,7 @@ import process from "node:process";
 import { rejection, test } from "./_harness.ts";
 import { executorContract } from "./_executor_contract.ts";
 import { workerPoolContract } from "./_worker_pool_contract.ts";
+import { runContract, workerRunContract } from "./_run_contract.ts";
 import {
   BrokenExecutor,
   BrokenProcessPool,
@@ -53,6 +54,13 @@ workerPoolContract({
   make: poolWithTasks,
   Broken: BrokenProcessPool,
   whoRuns: pid,
+});
+runContract("ProcessPoolExecutor", poolWithTasks);
+workerRunContract({
+  name: "ProcessPoolExecutor",
+  make: poolWithTasks,
+  whoRuns: pid,
+  diedMessage: /exited with code 7/,
 });
 
 /** Whether `pid` is a live process (a zombie counts as gone). */

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { rejection, test } from "./_harness.ts";
 import { executorContract } from "./_executor_contract.ts";
+import { runContract } from "./_run_contract.ts";
 import {
   BrokenThreadPool,
   CancelledError,
@@ -13,6 +14,7 @@ executorContract(
   "ThreadPoolExecutor",
   (options) => new ThreadPoolExecutor(options),
 );
+runContract("ThreadPoolExecutor", (options) => new ThreadPoolExecutor(options));
 
 const BROKEN_MESSAGE =
   "A thread initializer failed, the thread pool is not usable anymore";

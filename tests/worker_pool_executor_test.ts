@@ -3,6 +3,7 @@ import process from "node:process";
 import { rejection, test } from "./_harness.ts";
 import { executorContract } from "./_executor_contract.ts";
 import { workerPoolContract } from "./_worker_pool_contract.ts";
+import { runContract, workerRunContract } from "./_run_contract.ts";
 import {
   BrokenExecutor,
   BrokenWorkerPool,
@@ -53,6 +54,13 @@ workerPoolContract({
   make: poolWithTasks,
   Broken: BrokenWorkerPool,
   whoRuns: thread,
+});
+runContract("WorkerPoolExecutor", poolWithTasks);
+workerRunContract({
+  name: "WorkerPoolExecutor",
+  make: poolWithTasks,
+  whoRuns: thread,
+  diedMessage: /closed itself/,
 });
 
 /** Asserts that `error` is the `DataCloneError` with `message`. */

@@ -4,8 +4,9 @@
  * sending each worker its next calls ahead of time, matching answers to
  * calls, replacing workers after `maxTasksPerChild`, stopping calls that
  * run past their limits, replacing workers that die (with `onWorkerDeath:
- * "replace"`), and breaking, shutting down and terminating the pool. A transport (subprocesses over stdio, Web
- * Workers) implements {@linkcode EngineWorker} and reports back through
+ * "replace"`), and breaking, shutting down and terminating the pool. A
+ * transport (subprocesses over stdio, Web Workers) implements
+ * {@linkcode EngineWorker} and reports back through
  * {@linkcode WorkerListener}.
  *
  * @module
@@ -426,18 +427,24 @@ export class WorkerPoolEngine<I extends EngineItem> {
   #stop(slot: Slot<I>): void {
     slot.state = "stopped";
     this.#requeue(slot.drain());
-    slot.worker.kill("SIGKILL");
-    if (!slot.held) {
-      slot.held = true;
-      slot.worker.hold(true); // until it is gone, for `await shutdown()`
-    }
+    this.#kill(slot);
     this.#pump();
   }
 
+  /** Puts calls back at the front of the queue. None of them has limits:
+   * a call with limits is always alone on its worker, and done here. */
   #requeue(items: I[]): void {
-    const waiting = items.filter((item) => !item.future.done());
-    for (const item of waiting) this.#sentTo.delete(item);
-    this.#queue.unshift(waiting);
+    this.#queue.unshift(items.filter((item) => !item.future.done()));
+  }
+
+  /** Kills a worker, which then holds the event loop until it is gone, so
+   * that `await shutdown()` waits for it. */
+  #kill(slot: Slot<I>): void {
+    slot.worker.kill("SIGKILL");
+    if (!slot.held) {
+      slot.held = true;
+      slot.worker.hold(true);
+    }
   }
 
   /** Flushes `slot`, closes it when its work is over, and lets it hold the
@@ -590,11 +597,7 @@ export class WorkerPoolEngine<I extends EngineItem> {
     for (const item of this.#queue.drain()) fail(item, error);
     for (const slot of this.#slots) {
       for (const item of slot.drain()) fail(item, error);
-      slot.worker.kill("SIGKILL");
-      if (!slot.held) {
-        slot.held = true;
-        slot.worker.hold(true); // until it is gone, for `await shutdown()`
-      }
+      this.#kill(slot);
     }
     this.#settleGone();
   }

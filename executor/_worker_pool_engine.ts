@@ -65,8 +65,9 @@ export interface EngineHost<I extends EngineItem> {
   prepare(): Promise<void>;
   /** Starts a worker that reports to `listener`. Throws when it cannot. */
   start(listener: WorkerListener): EngineWorker<I>;
-  /** The pool's `Broken…` error, for `reason`; `detail` says what happened
-   * (e.g. "worker 42 exited with code 1"). */
+  /** A new `Broken…` error of the pool, for `reason`; `detail` says what
+   * happened (e.g. "worker 42 exited with code 1"). Called once for every
+   * future it fails and every call it refuses. */
   broken(reason: BreakReason, detail: string, cause?: unknown): Error;
 }
 
@@ -216,7 +217,9 @@ export class WorkerPoolEngine<I extends EngineItem> {
   #nextId = 1;
   #shutdown = false;
   #terminating = false;
-  #broken: Error | undefined;
+  // Makes the pool's `Broken…` error once it is broken: every future and
+  // every refused call gets its own, which any of them may change.
+  #broken: (() => Error) | undefined;
   #gone: PromiseWithResolvers<void> | undefined;
 
   constructor(host: EngineHost<I>, options: EngineOptions) {
@@ -229,7 +232,7 @@ export class WorkerPoolEngine<I extends EngineItem> {
   /** Throws what a pool's `submit()` must throw now: the error that broke
    * the pool, or `ShutdownError` once it is shut down. */
   assertOpen(): void {
-    if (this.#broken !== undefined) throw this.#broken;
+    if (this.#broken !== undefined) throw this.#broken();
     if (this.#shutdown) throw new ShutdownError();
   }
 
@@ -286,8 +289,9 @@ export class WorkerPoolEngine<I extends EngineItem> {
   terminate(signal: "SIGTERM" | "SIGKILL"): Promise<void> {
     const gone = this.shutdown(true);
     this.#terminating = true;
-    const error = this.#host.broken("terminated", "the pool was terminated");
-    for (const item of this.#queue.drain()) fail(item, error);
+    for (const item of this.#queue.drain()) {
+      fail(item, this.#host.broken("terminated", "the pool was terminated"));
+    }
     for (const slot of this.#slots) slot.worker.kill(signal);
     return gone;
   }
@@ -552,15 +556,16 @@ export class WorkerPoolEngine<I extends EngineItem> {
     const lost = slot.drain();
     if (this.#broken === undefined && state !== "stopped") {
       if (this.#terminating) {
-        const error = this.#host.broken("terminated", how);
-        for (const item of lost) fail(item, error);
+        for (const item of lost) {
+          fail(item, this.#host.broken("terminated", how));
+        }
       } else if (state !== "closing" || lost.length > 0) {
         this.#died(how, lost);
       }
     }
     // Calls lost after a break (a worker killed by it) fail with its error.
     if (this.#broken !== undefined) {
-      for (const item of lost) fail(item, this.#broken);
+      for (const item of lost) fail(item, this.#broken());
     }
     this.#pump();
   }
@@ -592,11 +597,11 @@ export class WorkerPoolEngine<I extends EngineItem> {
    * refuses new ones, and ends every worker. */
   #break(reason: BreakReason, detail: string, cause?: unknown): void {
     if (this.#broken !== undefined) return;
-    const error = this.#host.broken(reason, detail, cause);
-    this.#broken = error;
-    for (const item of this.#queue.drain()) fail(item, error);
+    const broken = () => this.#host.broken(reason, detail, cause);
+    this.#broken = broken;
+    for (const item of this.#queue.drain()) fail(item, broken());
     for (const slot of this.#slots) {
-      for (const item of slot.drain()) fail(item, error);
+      for (const item of slot.drain()) fail(item, broken());
       this.#kill(slot);
     }
     this.#settleGone();

@@ -88,7 +88,8 @@ export class ThreadPoolExecutor extends Executor {
   #slots = 0;
   #busy = 0;
   #shutdown = false;
-  #broken: BrokenThreadPool | undefined;
+  // What broke the pool: each failure gets its own error made from it.
+  #brokenBy: { cause: unknown } | undefined;
   #drained: PromiseWithResolvers<void> | undefined;
 
   /**
@@ -272,8 +273,16 @@ export class ThreadPoolExecutor extends Executor {
 
   /** Throws what `submit()` would throw now. */
   protected override assertOpen(): void {
-    if (this.#broken !== undefined) throw this.#broken;
+    if (this.#brokenBy !== undefined) throw this.#brokenError();
     if (this.#shutdown) throw new ShutdownError();
+  }
+
+  /** A fresh `BrokenThreadPool`: futures and callers never share one
+   * object, which any of them may change. */
+  #brokenError(): BrokenThreadPool {
+    return new BrokenThreadPool(BROKEN_MESSAGE, {
+      cause: this.#brokenBy!.cause,
+    });
   }
 
   /** Gives the queue a slot: an idle one, else a new one if allowed. */
@@ -294,19 +303,19 @@ export class ThreadPoolExecutor extends Executor {
 
   /** Fails every queued call and refuses new ones. */
   #break(error: unknown): void {
-    if (this.#broken !== undefined) return;
-    this.#broken = new BrokenThreadPool(BROKEN_MESSAGE, { cause: error });
+    if (this.#brokenBy !== undefined) return;
+    this.#brokenBy = { cause: error };
     for (const item of this.#queue.drain()) {
-      if (!item.future.done()) item.future.setException(this.#broken);
+      if (!item.future.done()) item.future.setException(this.#brokenError());
     }
   }
 
   /** What a slot may reach of its pool. */
   readonly #host: SlotHost = {
-    take: () => this.#broken === undefined ? this.#queue.shift() : undefined,
+    take: () => this.#brokenBy === undefined ? this.#queue.shift() : undefined,
     rest: (slot) => {
       this.#busy--;
-      if (this.#broken === undefined) this.#idle.push(slot);
+      if (this.#brokenBy === undefined) this.#idle.push(slot);
       if (this.#idleNow() && this.#drained !== undefined) {
         this.#drained.resolve();
       }

@@ -14,7 +14,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { rejection, test } from "./_harness.ts";
+import { assertOwnErrors, rejection, test } from "./_harness.ts";
 import {
   asCompleted,
   BrokenExecutor,
@@ -157,6 +157,16 @@ async function* asyncFrom<T>(values: Iterable<T>): AsyncGenerator<T> {
     await Promise.resolve();
     yield value;
   }
+}
+
+/** What `fn` throws; fails if it returns. */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  assert.fail("expected a throw");
 }
 
 function delay(ms: number): Promise<void> {
@@ -360,6 +370,15 @@ export function executorContract(name: string, make: MakeExecutor): void {
     }
     assert.throws(() => pool.submit(add, 1, 1), BrokenExecutor);
     assert.throws(() => pool.map(add, [1], [1]), BrokenExecutor);
+  });
+
+  test(`${name} gives every future failed by a broken pool, and every refused call, its own error`, async () => {
+    await using pool = make({ maxWorkers: 2, initializer: failToInitialize });
+    const futures = [1, 2, 3].map((n) => pool.submit(add, n, n));
+    const errors = await Promise.all(futures.map((f) => f.exception()));
+    assert.ok(errors[0] instanceof BrokenExecutor);
+    const refused = [1, 2].map(() => thrown(() => pool.submit(add, 1, 1)));
+    assertOwnErrors([...errors, ...refused]);
   });
 
   // ---- shutdown() -----------------------------------------------------------

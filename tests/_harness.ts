@@ -6,7 +6,8 @@
  * catch leaked timers, pipes and child processes. Bun has no sanitizers and
  * runs the same tests through `node:test`.
  *
- * Also the one assertion helper every test file needs, `rejection()`.
+ * Also the assertion helpers the test files share: `rejection()` and
+ * `assertOwnErrors()`.
  *
  * @module
  */
@@ -34,4 +35,18 @@ export async function rejection(
     return reason;
   }
   assert.fail(`expected a rejection, got ${String(value)}`);
+}
+
+/** Asserts that `errors` are distinct objects of one class with one message
+ * and one cause: what a broken pool hands each of its futures. */
+export function assertOwnErrors(errors: readonly unknown[]): void {
+  assert.ok(errors.length > 1, "needs two errors or more to compare");
+  assert.equal(new Set(errors).size, errors.length, "an error is shared");
+  const [first, ...others] = errors as Error[];
+  assert.ok(first instanceof Error);
+  for (const error of others) {
+    assert.equal(error.constructor, first.constructor);
+    assert.equal(error.message, first.message);
+    assert.equal(error.cause, first.cause);
+  }
 }

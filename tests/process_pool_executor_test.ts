@@ -8,7 +8,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
-import { rejection, test } from "./_harness.ts";
+import { assertOwnErrors, rejection, test } from "./_harness.ts";
 import { executorContract } from "./_executor_contract.ts";
 import { workerPoolContract } from "./_worker_pool_contract.ts";
 import { runContract, workerRunContract } from "./_run_contract.ts";
@@ -370,12 +370,15 @@ test("ProcessPoolExecutor breaks when a worker is killed by SIGKILL mid-call: ev
   const running = pool.submit(sleep, 60_000);
   const killer = pool.submit(killSelf);
   const queued = [1, 2, 3].map(() => pool.submit(sleep, 60_000));
+  const errors = [];
   for (const future of [running, killer, ...queued]) {
     const error = await rejection(future);
     assert.ok(error instanceof BrokenProcessPool);
     assert.match(error.message, /terminated abruptly/);
     assert.match(error.message, /was killed by SIGKILL/);
+    errors.push(error);
   }
+  assertOwnErrors(errors);
   assert.throws(() => pool.submit(pid), BrokenProcessPool);
   assert.throws(() => pool.map(addOffset, [1]), BrokenProcessPool);
   await pool.shutdown();

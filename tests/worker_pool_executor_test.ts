@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import process from "node:process";
-import { rejection, test } from "./_harness.ts";
+import { assertOwnErrors, rejection, test } from "./_harness.ts";
 import { executorContract } from "./_executor_contract.ts";
 import { workerPoolContract } from "./_worker_pool_contract.ts";
 import { runContract, workerRunContract } from "./_run_contract.ts";
@@ -216,13 +216,16 @@ test("WorkerPoolExecutor breaks on an error thrown outside any task, with that e
   const running = pool.submit(sleep, 60_000);
   const queued = pool.submit(sleep, 0);
   assert.equal(await thrower, "scheduled");
+  const errors = [];
   for (const future of [running, queued]) {
     const error = await rejection(future);
     assert.ok(error instanceof BrokenWorkerPool);
     assert.match(error.message, /threw an uncaught error outside any task/);
     assert.ok(error.cause instanceof TypeError);
     assert.equal(error.cause.message, "thrown outside");
+    errors.push(error);
   }
+  assertOwnErrors(errors);
   assert.throws(() => pool.submit(thread), BrokenWorkerPool);
   assert.throws(() => pool.map(addOffset, [1]), BrokenWorkerPool);
 });

@@ -56,10 +56,42 @@ export interface ShutdownOptions {
   cancelFutures?: boolean;
 }
 
-/** One input of `map()` per parameter of `fn`: sync or async iterables. */
-export type MapInputs<A extends readonly unknown[]> = {
-  [K in keyof A]: Iterable<A[K]> | AsyncIterable<A[K]>;
-};
+/**
+ * What `map()` takes after `fn`: sync or async iterables, then optionally
+ * its {@linkcode MapOptions}.
+ *
+ * @example
+ * ```ts
+ * import type { MapInputs } from "@concurrent/futures";
+ *
+ * const inputs: MapInputs = [[1, 2], ["a", "b"], { timeout: 1000 }];
+ * ```
+ */
+export type MapInputs =
+  | readonly (Iterable<unknown> | AsyncIterable<unknown>)[]
+  | readonly [...(Iterable<unknown> | AsyncIterable<unknown>)[], MapOptions];
+
+/**
+ * The arguments `map()` passes `fn` for the inputs `I`: one element of each
+ * iterable, in order (the trailing options are not passed). A function with
+ * fewer or optional parameters fits, as it does in a JavaScript call.
+ *
+ * @example
+ * ```ts
+ * import type { MapArguments } from "@concurrent/futures";
+ *
+ * const args: MapArguments<[number[], Set<string>, { timeout: 5 }]> = [1, "a"];
+ * ```
+ */
+export type MapArguments<I extends readonly unknown[]> = I extends
+  readonly [infer Head, ...infer Rest]
+  ? Head extends Iterable<infer T> ? [T, ...MapArguments<Rest>]
+  : Head extends AsyncIterable<infer T> ? [T, ...MapArguments<Rest>]
+  : [] // the trailing options
+  : I extends readonly [] ? []
+  : I extends readonly Iterable<infer T>[] ? T[]
+  : I extends readonly AsyncIterable<infer T>[] ? T[]
+  : unknown[];
 
 /**
  * The interface every executor shares, as CPython's `Executor`: `submit()`
@@ -210,10 +242,11 @@ export abstract class Executor implements AsyncDisposable {
    * calls that have not started are cancelled; so does leaving the loop
    * early (`break`, `return()`).
    *
-   * @typeParam A The argument types of `fn`.
-   * @typeParam R Its return type.
-   * @param fn The function to call.
-   * @param inputs One iterable per parameter of `fn`, then optionally
+   * @typeParam I The inputs: `fn` is called with one element of each.
+   * @typeParam R The return type of `fn`.
+   * @param fn The function to call; it may take fewer parameters than there
+   * are inputs, or optional ones, as in any JavaScript call.
+   * @param inputs One iterable per argument of `fn`, then optionally
    * `{ timeout, chunksize, buffersize, signal }`.
    * @returns An async iterator of the results, in input order.
    * @throws {RangeError} At the call, for a negative or NaN `timeout`, a
@@ -250,9 +283,9 @@ export abstract class Executor implements AsyncDisposable {
    * }
    * ```
    */
-  map<A extends unknown[], R>(
-    fn: (...args: A) => R,
-    ...inputs: MapInputs<A> | [...MapInputs<A>, MapOptions]
+  map<I extends MapInputs, R>(
+    fn: (...args: MapArguments<I>) => R,
+    ...inputs: I
   ): AsyncIterableIterator<Awaited<R>> {
     const last = inputs[inputs.length - 1];
     const options: MapOptions = isOptions(last) ? last : {};
@@ -262,7 +295,7 @@ export abstract class Executor implements AsyncDisposable {
     )[];
     const { signal } = options;
     const limits = signal === undefined ? undefined : { signal };
-    const source: MapSource<A, Awaited<R>> = {
+    const source: MapSource<MapArguments<I>, Awaited<R>> = {
       assertOpen: () => this.assertOpen?.(),
       submit: limits === undefined
         ? (args) => this.submit(fn, ...args)

@@ -62,6 +62,7 @@ export {
   type BatchResult,
   type BatchValues,
   Executor,
+  type ExecutorStats,
   type MapArguments,
   type MapInputs,
   type MapOptions,

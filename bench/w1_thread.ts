@@ -1,6 +1,7 @@
 /**
  * W1 thread-trivial: 100,000 tasks `async (x) => x + 2` on a pool of 8,
  * submit all, await all; beside a bare limiter and `Promise.all` (floors).
+ * Each run checks that `stats()` counted every call.
  * With `BENCH_MEMORY=only`, the memory line instead: how much resident
  * memory grows over 1,000,000 items through `map` with `buffersize: 1000`.
  *
@@ -31,6 +32,10 @@ async function pool(): Promise<number> {
   const elapsed = performance.now() - start;
   await executor.shutdown();
   check(sum);
+  const { completed, failed } = executor.stats();
+  if (completed !== TASKS || failed !== 0) {
+    throw new Error(`stats() counted ${completed} completed, ${failed} failed`);
+  }
   return TASKS / (elapsed / 1000);
 }
 

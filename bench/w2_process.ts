@@ -69,4 +69,10 @@ for (let rep = 0; rep < REPS; rep++) {
     `w2-map-chunk-${runtime}: ${Math.round(await mapChunked(pool))} items/s`,
   );
 }
+// The counts that `stats()` keeps on the way, which must cost W2 nothing.
+const { completed, failed } = pool.stats();
+if (completed !== (REPS + 1) * (CALLS + ITEMS) || failed !== 0) {
+  throw new Error(`stats() counted ${completed} completed, ${failed} failed`);
+}
+console.log(`w2-stats-completed-${runtime}: ${completed} calls`);
 await pool.shutdown();

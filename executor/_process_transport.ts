@@ -62,24 +62,31 @@ export class Call implements EngineItem {
     this.batch = batch;
   }
 
-  /** Settles the future with `answer`, the `ok` or `err` message. */
-  settle(ok: boolean, answer: unknown): void {
+  get calls(): number {
+    return this.batch === undefined ? 1 : this.batch.size;
+  }
+
+  /** Settles the future with `answer`, the `ok` or `err` message.
+   * @returns How many calls failed. */
+  settle(ok: boolean, answer: unknown): number {
     try {
       const { value: wire, error: thrown, sections } = answer as WireAnswer;
       if (!ok) {
-        return this.future.setException(
-          this.#rebuild(decode(thrown, sections)),
-        );
+        this.future.setException(this.#rebuild(decode(thrown, sections)));
+        return this.calls;
       }
       const value = decode(wire, sections);
-      this.future.setResult(
-        this.batch === undefined
-          ? value
-          : merge(value, this.batch, (error) => this.#rebuild(error)),
-      );
+      if (this.batch === undefined) {
+        this.future.setResult(value);
+        return 0;
+      }
+      const outcomes = merge(value, this.batch, (e) => this.#rebuild(e));
+      this.future.setResult(outcomes);
+      return outcomes.errors?.size ?? 0;
     } catch (error) {
       // A malformed answer fails this call only.
       if (!this.future.done()) this.future.setException(error);
+      return this.calls;
     }
   }
 

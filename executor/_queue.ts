@@ -50,6 +50,16 @@ export class Queue<T> {
     return item;
   }
 
+  /** The sum of `measure(item)` over the waiting items: O(n), for reports
+   * rather than the hot path. */
+  sum(measure: (item: T) => number): number {
+    let total = 0;
+    for (let i = this.#head; i < this.#items.length; i++) {
+      total += measure(this.#items[i] as T);
+    }
+    return total;
+  }
+
   /** Removes and returns every item, front first. */
   drain(): T[] {
     const rest = this.#items.slice(this.#head) as T[];

@@ -81,18 +81,35 @@ export class WebCall implements EngineItem {
     return this.args.filter((_, i) => !failures.has(i));
   }
 
-  settle(ok: boolean, payload: unknown): void {
+  get calls(): number {
+    return this.batch === undefined ? 1 : this.args.length;
+  }
+
+  /** Settles the future with the worker's answer.
+   * @returns How many calls failed. */
+  settle(ok: boolean, payload: unknown): number {
     try {
-      if (!ok) return this.future.setException(this.#rebuild(decode(payload)));
-      if (this.batch === undefined) return this.future.setResult(payload);
+      if (!ok) {
+        this.future.setException(this.#rebuild(decode(payload)));
+        return this.calls;
+      }
+      if (this.batch === undefined) {
+        this.future.setResult(payload);
+        return 0;
+      }
       const remote = payload as [boolean, unknown][];
+      let failed = this.batch.failures.size;
       for (const outcome of remote) {
-        if (!outcome[0]) outcome[1] = this.#rebuild(decode(outcome[1]));
+        if (outcome[0]) continue;
+        outcome[1] = this.#rebuild(decode(outcome[1]));
+        failed++;
       }
       this.future.setResult(merge(remote, this.args.length, this.batch));
+      return failed;
     } catch (error) {
       // A malformed answer fails this call only.
       if (!this.future.done()) this.future.setException(error);
+      return this.calls;
     }
   }
 

@@ -13,6 +13,7 @@
  */
 import { ShutdownError, WorkerDiedError } from "../future/errors.ts";
 import type { Future } from "../future/future.ts";
+import type { ExecutorStats } from "./executor.ts";
 import { CallLimits, type RunOptions } from "./_call_limits.ts";
 import { Queue } from "./_queue.ts";
 
@@ -20,9 +21,12 @@ import { Queue } from "./_queue.ts";
 export interface EngineItem {
   /** The call's future: RUNNING once sent, FINISHED once answered. */
   readonly future: Future<unknown>;
+  /** How many calls the item holds: 1, or the size of a batch. */
+  readonly calls: number;
   /** Finishes the future from the worker's answer (`ok`: a result, else an
-   * exception), in the transport's encoding. Must not throw. */
-  settle(ok: boolean, payload: unknown): void;
+   * exception), in the transport's encoding. Must not throw.
+   * @returns How many of the item's calls failed. */
+  settle(ok: boolean, payload: unknown): number;
 }
 
 /** One worker, as the transport drives it. */
@@ -215,6 +219,8 @@ export class WorkerPoolEngine<I extends EngineItem> {
   #ready = false;
   #pumpQueued = false;
   #nextId = 1;
+  #completed = 0;
+  #failed = 0;
   #shutdown = false;
   #terminating = false;
   // Makes the pool's `Broken…` error once it is broken: every future and
@@ -290,10 +296,37 @@ export class WorkerPoolEngine<I extends EngineItem> {
     const gone = this.shutdown(true);
     this.#terminating = true;
     for (const item of this.#queue.drain()) {
-      fail(item, this.#host.broken("terminated", "the pool was terminated"));
+      this.#fail(
+        item,
+        this.#host.broken("terminated", "the pool was terminated"),
+      );
     }
     for (const slot of this.#slots) slot.worker.kill(signal);
     return gone;
+  }
+
+  /** The pool's load; see `Executor.stats()`. */
+  stats(): ExecutorStats {
+    let idle = 0;
+    let running = 0;
+    for (const slot of this.#slots) {
+      if (slot.state === "stopped") continue; // its calls went back
+      if (slot.inFlight === 0) {
+        if (slot.state === "ready") idle++;
+        continue;
+      }
+      for (let i = slot.head; i < slot.items.length; i++) {
+        running += slot.items[i].calls;
+      }
+    }
+    return {
+      workers: this.#slots.size,
+      idle,
+      running,
+      queued: this.#queue.sum((item) => item.future.done() ? 0 : item.calls),
+      completed: this.#completed,
+      failed: this.#failed,
+    };
   }
 
   #whenGone(): Promise<void> {
@@ -385,7 +418,7 @@ export class WorkerPoolEngine<I extends EngineItem> {
       try {
         slot.worker.send(id, item);
       } catch (error) {
-        future.setException(error);
+        this.#fail(item, error);
         continue;
       }
       // A call sent back from a stopped worker is RUNNING already.
@@ -422,7 +455,7 @@ export class WorkerPoolEngine<I extends EngineItem> {
       item.future.cancel();
       return;
     }
-    fail(item, reason);
+    this.#fail(item, reason);
     this.#stop(slot);
   }
 
@@ -530,7 +563,10 @@ export class WorkerPoolEngine<I extends EngineItem> {
     if (slot.readAnswers++ === 0) {
       slot.readStart = Math.max(sentAt, slot.lastAnswerAt);
     }
-    if (!item.future.done()) item.settle(ok, payload);
+    if (item.future.done()) return; // finished by hand
+    const failed = item.settle(ok, payload);
+    this.#failed += failed;
+    this.#completed += item.calls - failed;
   }
 
   /** Updates a worker's time per call from the answers of one read, and
@@ -557,7 +593,7 @@ export class WorkerPoolEngine<I extends EngineItem> {
     if (this.#broken === undefined && state !== "stopped") {
       if (this.#terminating) {
         for (const item of lost) {
-          fail(item, this.#host.broken("terminated", how));
+          this.#fail(item, this.#host.broken("terminated", how));
         }
       } else if (state !== "closing" || lost.length > 0) {
         this.#died(how, lost);
@@ -565,7 +601,7 @@ export class WorkerPoolEngine<I extends EngineItem> {
     }
     // Calls lost after a break (a worker killed by it) fail with its error.
     if (this.#broken !== undefined) {
-      for (const item of lost) fail(item, this.#broken());
+      for (const item of lost) this.#fail(item, this.#broken());
     }
     this.#pump();
   }
@@ -589,7 +625,9 @@ export class WorkerPoolEngine<I extends EngineItem> {
       );
     }
     const [running, ...ahead] = lost;
-    if (running !== undefined) fail(running, new WorkerDiedError(how));
+    if (running !== undefined) {
+      this.#fail(running, new WorkerDiedError(how));
+    }
     this.#requeue(ahead);
   }
 
@@ -599,12 +637,19 @@ export class WorkerPoolEngine<I extends EngineItem> {
     if (this.#broken !== undefined) return;
     const broken = () => this.#host.broken(reason, detail, cause);
     this.#broken = broken;
-    for (const item of this.#queue.drain()) fail(item, broken());
+    for (const item of this.#queue.drain()) this.#fail(item, broken());
     for (const slot of this.#slots) {
-      for (const item of slot.drain()) fail(item, broken());
+      for (const item of slot.drain()) this.#fail(item, broken());
       this.#kill(slot);
     }
     this.#settleGone();
+  }
+
+  /** Fails a call the pool took, unless it is done already, and counts it. */
+  #fail(item: I, error: unknown): void {
+    if (item.future.done()) return;
+    this.#failed += item.calls;
+    item.future.setException(error);
   }
 
   #settleGone(): void {
@@ -614,10 +659,6 @@ export class WorkerPoolEngine<I extends EngineItem> {
     this.#gone.resolve();
     this.#gone = undefined;
   }
-}
-
-function fail(item: EngineItem, error: unknown): void {
-  if (!item.future.done()) item.future.setException(error);
 }
 
 function message(error: unknown): string {

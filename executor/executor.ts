@@ -57,6 +57,39 @@ export interface ShutdownOptions {
 }
 
 /**
+ * A snapshot of an executor's load, from `stats()`. Counts are of calls: a
+ * batch of `map({ chunksize })` counts as its items.
+ *
+ * @example
+ * ```ts
+ * import { type ExecutorStats, ThreadPoolExecutor } from "@concurrent/futures";
+ *
+ * await using pool = new ThreadPoolExecutor({ maxWorkers: 2 });
+ * await pool.submit(() => 1);
+ * const stats: ExecutorStats = pool.stats();
+ * console.assert(stats.completed === 1 && stats.queued === 0);
+ * ```
+ */
+export interface ExecutorStats {
+  /** The workers alive, starting ones included: the thread pool's slots
+   * (none once it is shut down and idle), the processes or Web Workers. */
+  readonly workers: number;
+  /** The workers with nothing to do. */
+  readonly idle: number;
+  /** The calls running: in the process and worker pools, those sent to a
+   * worker and not yet answered (their futures are RUNNING). */
+  readonly running: number;
+  /** The calls waiting for a worker (cancelled ones do not count). */
+  readonly queued: number;
+  /** The calls that returned a value, since the pool was made. */
+  readonly completed: number;
+  /** The calls the pool took that ended with an exception: the call threw,
+   * hit its timeout or signal, lost its worker, or the pool broke. Calls
+   * cancelled, refused at submission or finished by hand count in neither. */
+  readonly failed: number;
+}
+
+/**
  * What `map()` takes after `fn`: sync or async iterables, then optionally
  * its {@linkcode MapOptions}.
  *
@@ -97,15 +130,24 @@ export type MapArguments<I extends readonly unknown[]> = I extends
  * The interface every executor shares, as CPython's `Executor`: `submit()`
  * and `shutdown()` are the pool's; `map()` and `await using` come from here.
  *
- * Extend it to write your own executor: implement `submit()` and
- * `shutdown()`, and `map()`, `Symbol.asyncDispose` work unchanged.
+ * Extend it to write your own executor: implement `submit()`, `shutdown()`
+ * and `stats()`, and `map()`, `run()`, `Symbol.asyncDispose` work
+ * unchanged.
  *
  * @example An executor that runs every call at once
  * ```ts
- * import { Executor, Future, ShutdownError } from "@concurrent/futures";
+ * import {
+ *   Executor,
+ *   type ExecutorStats,
+ *   Future,
+ *   ShutdownError,
+ * } from "@concurrent/futures";
  *
  * class ImmediateExecutor extends Executor {
  *   #closed = false;
+ *   #running = 0;
+ *   #completed = 0;
+ *   #failed = 0;
  *   submit<A extends unknown[], R>(
  *     fn: (...args: A) => R,
  *     ...args: A
@@ -115,15 +157,34 @@ export type MapArguments<I extends readonly unknown[]> = I extends
  *     }
  *     const future = new Future<Awaited<R>>();
  *     future.setRunningOrNotifyCancel();
+ *     this.#running++;
  *     Promise.resolve().then(() => fn(...args)).then(
- *       (value) => future.setResult(value as Awaited<R>),
- *       (error) => future.setException(error),
+ *       (value) => {
+ *         this.#running--;
+ *         this.#completed++;
+ *         future.setResult(value as Awaited<R>);
+ *       },
+ *       (error) => {
+ *         this.#running--;
+ *         this.#failed++;
+ *         future.setException(error);
+ *       },
  *     );
  *     return future;
  *   }
  *   shutdown(): Promise<void> {
  *     this.#closed = true;
  *     return Promise.resolve();
+ *   }
+ *   stats(): ExecutorStats {
+ *     return {
+ *       workers: this.#running, // one "worker" per running call
+ *       idle: 0,
+ *       running: this.#running,
+ *       queued: 0,
+ *       completed: this.#completed,
+ *       failed: this.#failed,
+ *     };
  *   }
  * }
  *
@@ -212,6 +273,27 @@ export abstract class Executor implements AsyncDisposable {
    * @param options `wait` and `cancelFutures`.
    */
   abstract shutdown(options?: ShutdownOptions): Promise<void>;
+
+  /**
+   * A snapshot of the pool's load: its workers, how many are idle, the
+   * calls running and queued, and how many completed or failed so far. It
+   * costs O(workers + queued calls), nothing on the path of a call.
+   *
+   * @returns The counts; see {@linkcode ExecutorStats}.
+   *
+   * @example Watching a pool drain
+   * ```ts
+   * import { ThreadPoolExecutor } from "@concurrent/futures";
+   *
+   * await using pool = new ThreadPoolExecutor({ maxWorkers: 2 });
+   * const calls = [1, 2, 3].map((n) => pool.submit(async () => n));
+   * console.assert(pool.stats().queued === 3); // none started yet
+   * await Promise.all(calls);
+   * const { completed, failed, running } = pool.stats();
+   * console.assert(completed === 3 && failed === 0 && running === 0);
+   * ```
+   */
+  abstract stats(): ExecutorStats;
 
   /**
    * For pools that cross a boundary (process, worker): submits a batch of

@@ -7,7 +7,11 @@
 import { Future } from "../future/future.ts";
 import { BrokenProcessPool } from "../future/errors.ts";
 import { DEFAULT_MAX_FRAME_BYTES } from "../workers/_protocol.ts";
-import { Executor, type ShutdownOptions } from "./executor.ts";
+import {
+  Executor,
+  type ExecutorStats,
+  type ShutdownOptions,
+} from "./executor.ts";
 import type { BatchResult } from "./_map.ts";
 import { checkCall, type RunOptions } from "./_call_limits.ts";
 import {
@@ -233,6 +237,28 @@ export class ProcessPoolExecutor extends Executor {
    */
   get maxWorkers(): number {
     return this.#maxWorkers;
+  }
+
+  /**
+   * The pool's load; see `Executor.stats()`. `workers` are the processes
+   * alive, starting and closing ones included; `running` counts the calls
+   * sent to them and not yet answered, which includes the short calls a
+   * worker is sent ahead of time.
+   *
+   * @returns The counts of workers and calls.
+   *
+   * @example
+   * ```ts
+   * import { ProcessPoolExecutor } from "@concurrent/futures";
+   *
+   * await using pool = new ProcessPoolExecutor({ maxWorkers: 2 });
+   * await pool.submit((n: number) => n + 1, 1);
+   * const { workers, completed, queued } = pool.stats();
+   * console.assert(workers === 1 && completed === 1 && queued === 0);
+   * ```
+   */
+  stats(): ExecutorStats {
+    return this.#engine.stats();
   }
 
   /**

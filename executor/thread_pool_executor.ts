@@ -6,7 +6,11 @@
  */
 import { Future } from "../future/future.ts";
 import { BrokenThreadPool, ShutdownError } from "../future/errors.ts";
-import { Executor, type ShutdownOptions } from "./executor.ts";
+import {
+  Executor,
+  type ExecutorStats,
+  type ShutdownOptions,
+} from "./executor.ts";
 import { CallLimits, checkCall, type RunOptions } from "./_call_limits.ts";
 import {
   checkInitializer,
@@ -87,6 +91,7 @@ export class ThreadPoolExecutor extends Executor {
   readonly #idle: Slot[] = [];
   #slots = 0;
   #busy = 0;
+  readonly #counts: CallCounts = { running: 0, completed: 0, failed: 0 };
   #shutdown = false;
   // What broke the pool: each failure gets its own error made from it.
   #brokenBy: { cause: unknown } | undefined;
@@ -225,7 +230,7 @@ export class ThreadPoolExecutor extends Executor {
       item.limits = new CallLimits(
         future,
         limits,
-        (reason) => interrupt(item, reason),
+        (reason) => this.#interrupt(item, reason),
       );
       if (future.done()) return future; // aborted already
     }
@@ -271,6 +276,36 @@ export class ThreadPoolExecutor extends Executor {
     return this.#drained.promise;
   }
 
+  /**
+   * The pool's load; see `Executor.stats()`. `workers` are the slots made
+   * so far (they last as long as the pool, as threads would), `idle` those
+   * waiting for a call.
+   *
+   * @returns The counts of workers and calls.
+   *
+   * @example
+   * ```ts
+   * import { ThreadPoolExecutor } from "@concurrent/futures";
+   *
+   * await using pool = new ThreadPoolExecutor({ maxWorkers: 4 });
+   * await pool.submit(() => "done");
+   * const { workers, idle, completed } = pool.stats();
+   * console.assert(workers === 1 && idle === 1 && completed === 1);
+   * ```
+   */
+  stats(): ExecutorStats {
+    const { running, completed, failed } = this.#counts;
+    const gone = this.#shutdown && this.#busy === 0;
+    return {
+      workers: gone ? 0 : this.#slots,
+      idle: gone ? 0 : this.#idle.length,
+      running,
+      queued: this.#queue.sum((item) => item.future.done() ? 0 : 1),
+      completed,
+      failed,
+    };
+  }
+
   /** Throws what `submit()` would throw now. */
   protected override assertOpen(): void {
     if (this.#brokenBy !== undefined) throw this.#brokenError();
@@ -291,7 +326,12 @@ export class ThreadPoolExecutor extends Executor {
     if (slot === undefined) {
       if (this.#slots === this.#maxWorkers) return;
       this.#slots++;
-      slot = new Slot(this.#host, this.#initializer, this.#initargs);
+      slot = new Slot(
+        this.#host,
+        this.#counts,
+        this.#initializer,
+        this.#initargs,
+      );
     }
     this.#busy++;
     queueMicrotask(slot.wake);
@@ -306,8 +346,23 @@ export class ThreadPoolExecutor extends Executor {
     if (this.#brokenBy !== undefined) return;
     this.#brokenBy = { cause: error };
     for (const item of this.#queue.drain()) {
-      if (!item.future.done()) item.future.setException(this.#brokenError());
+      if (item.future.done()) continue;
+      this.#counts.failed++;
+      item.future.setException(this.#brokenError());
     }
+  }
+
+  /** Ends a call of `run()` that hit its limit: a queued one is cancelled,
+   * a running one fails with `reason` and frees its slot. */
+  #interrupt(item: WorkItem, reason: unknown): void {
+    const future = item.future;
+    if (!future.running()) {
+      future.cancel();
+      return;
+    }
+    this.#counts.failed++;
+    future.setException(reason);
+    item.slot?.release(future);
   }
 
   /** What a slot may reach of its pool. */
@@ -322,6 +377,13 @@ export class ThreadPoolExecutor extends Executor {
     },
     fail: (error) => this.#break(error),
   };
+}
+
+/** The pool's tallies of calls, which its slots keep. */
+interface CallCounts {
+  running: number;
+  completed: number;
+  failed: number;
 }
 
 interface SlotHost {
@@ -340,16 +402,19 @@ interface SlotHost {
  */
 class Slot {
   readonly #host: SlotHost;
+  readonly #counts: CallCounts;
   #initializer: ((...args: unknown[]) => unknown) | undefined;
   readonly #initargs: readonly unknown[];
   #current: Future<unknown> | undefined;
 
   constructor(
     host: SlotHost,
+    counts: CallCounts,
     initializer: ((...args: unknown[]) => unknown) | undefined,
     initargs: readonly unknown[],
   ) {
     this.#host = host;
+    this.#counts = counts;
     this.#initializer = initializer;
     this.#initargs = initargs;
   }
@@ -370,12 +435,12 @@ class Slot {
   };
 
   readonly #fulfilled = (value: unknown): void => {
-    settle(this.#current!, true, value);
+    settle(this.#counts, this.#current!, true, value);
     this.#drain();
   };
 
   readonly #rejected = (error: unknown): void => {
-    settle(this.#current!, false, error);
+    settle(this.#counts, this.#current!, false, error);
     this.#drain();
   };
 
@@ -385,12 +450,13 @@ class Slot {
       // Finished by hand while queued: nothing to run (CPython's worker
       // thread dies on it and the pool hangs).
       if (future.done() || !future.setRunningOrNotifyCancel()) continue;
+      this.#counts.running++;
       let value: unknown;
       try {
         item.limits?.started();
         value = call(item.fn, item.args);
       } catch (error) {
-        settle(future, false, error);
+        settle(this.#counts, future, false, error);
         continue;
       }
       if (item.limits !== undefined && isThenable(value)) {
@@ -407,7 +473,7 @@ class Slot {
         Promise.resolve(value).then(this.#fulfilled, this.#rejected);
         return;
       }
-      settle(future, true, value);
+      settle(this.#counts, future, true, value);
     }
     this.#current = undefined;
     this.#host.rest(this);
@@ -419,9 +485,11 @@ class Slot {
     const future = item.future;
     item.slot = this;
     this.#current = future;
+    // Once released, the slot has counted the call as ended already.
     const finish = (ok: boolean) => (outcome: unknown): void => {
-      settle(future, ok, outcome);
-      if (this.#current === future) this.#drain();
+      if (this.#current !== future) return;
+      settle(this.#counts, future, ok, outcome);
+      this.#drain();
     };
     Promise.resolve(value).then(finish(true), finish(false));
   }
@@ -431,25 +499,16 @@ class Slot {
   release(future: Future<unknown>): void {
     if (this.#current !== future) return;
     this.#current = undefined;
-    this.#drain();
+    this.#counts.running--;
+    // Not at once: one abort may stop the queued calls sharing its signal
+    // too, and its listeners must all run before the slot takes one.
+    queueMicrotask(() => this.#drain());
   }
 
   #fail(error: unknown): void {
     this.#host.fail(error);
     this.#host.rest(this);
   }
-}
-
-/** Ends a call of `run()` that hit its limit: a queued one is cancelled, a
- * running one fails with `reason` and frees its slot. */
-function interrupt(item: WorkItem, reason: unknown): void {
-  const future = item.future;
-  if (!future.running()) {
-    future.cancel();
-    return;
-  }
-  future.setException(reason);
-  item.slot?.release(future);
 }
 
 /** `fn(...args)`, without the cost of a spread for the common arities. */
@@ -466,11 +525,23 @@ function call(fn: (...args: unknown[]) => unknown, args: unknown[]): unknown {
   }
 }
 
-/** Finishes a running future, unless someone outside already did. */
-function settle(future: Future<unknown>, ok: boolean, value: unknown): void {
+/** Ends a running call: finishes its future, unless someone outside
+ * already did, and counts it. */
+function settle(
+  counts: CallCounts,
+  future: Future<unknown>,
+  ok: boolean,
+  value: unknown,
+): void {
+  counts.running--;
   if (future.done()) return;
-  if (ok) future.setResult(value);
-  else future.setException(value);
+  if (ok) {
+    counts.completed++;
+    future.setResult(value);
+  } else {
+    counts.failed++;
+    future.setException(value);
+  }
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -12,7 +12,11 @@ import {
   TRANSFER,
   type TransferMarker,
 } from "../workers/_dispatch.ts";
-import { Executor, type ShutdownOptions } from "./executor.ts";
+import {
+  Executor,
+  type ExecutorStats,
+  type ShutdownOptions,
+} from "./executor.ts";
 import type { BatchOutcome } from "./_map.ts";
 import { checkCall, type RunOptions } from "./_call_limits.ts";
 import {
@@ -242,6 +246,28 @@ export class WorkerPoolExecutor extends Executor {
    */
   get maxWorkers(): number {
     return this.#maxWorkers;
+  }
+
+  /**
+   * The pool's load; see `Executor.stats()`. `workers` are the Web Workers
+   * alive, starting and closing ones included; `running` counts the calls
+   * sent to them and not yet answered, which includes the short calls a
+   * worker is sent ahead of time.
+   *
+   * @returns The counts of workers and calls.
+   *
+   * @example
+   * ```ts
+   * import { WorkerPoolExecutor } from "@concurrent/futures";
+   *
+   * await using pool = new WorkerPoolExecutor({ maxWorkers: 2 });
+   * await pool.submit((n: number) => n + 1, 1);
+   * const { workers, completed, queued } = pool.stats();
+   * console.assert(workers === 1 && completed === 1 && queued === 0);
+   * ```
+   */
+  stats(): ExecutorStats {
+    return this.#engine.stats();
   }
 
   /**

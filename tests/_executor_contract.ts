@@ -14,12 +14,13 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { assertOwnErrors, rejection, test } from "./_harness.ts";
+import { assertOwnErrors, rejection, test, untilRunning } from "./_harness.ts";
 import {
   asCompleted,
   BrokenExecutor,
   CancelledError,
   type Executor,
+  type ExecutorStats,
   FIRST_COMPLETED,
   FIRST_EXCEPTION,
   type Future,
@@ -171,6 +172,19 @@ function thrown(fn: () => unknown): unknown {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Asserts the fields of `expected`, leaving the others unchecked. */
+function assertStats(
+  stats: ExecutorStats,
+  expected: Partial<ExecutorStats>,
+): void {
+  const seen = Object.fromEntries(
+    Object.keys(expected).map((
+      key,
+    ) => [key, stats[key as keyof ExecutorStats]]),
+  );
+  assert.deepEqual(seen, expected);
 }
 
 const SHUTDOWN_MESSAGE = "cannot schedule new futures after shutdown";
@@ -379,6 +393,45 @@ export function executorContract(name: string, make: MakeExecutor): void {
     assert.ok(errors[0] instanceof BrokenExecutor);
     const refused = [1, 2].map(() => thrown(() => pool.submit(add, 1, 1)));
     assertOwnErrors([...errors, ...refused]);
+  });
+
+  // ---- stats() --------------------------------------------------------------
+
+  test(`${name}.stats() counts workers, idle ones, and calls running, queued, completed and failed`, async () => {
+    const pool = make({ maxWorkers: 1 });
+    const none = { workers: 0, idle: 0, running: 0, queued: 0 };
+    assert.deepEqual(pool.stats(), { ...none, completed: 0, failed: 0 });
+    const blocker = pool.submit(sleepThen, 20, "blocker");
+    const ok = pool.submit(add, 1, 2);
+    const bad = pool.submit(throwIt, new Error("on purpose"));
+    const dropped = pool.submit(add, 0, 0);
+    await untilRunning(blocker);
+    assertStats(pool.stats(), { workers: 1, idle: 0, running: 1, queued: 3 });
+    dropped.cancel();
+    assert.equal(pool.stats().queued, 2);
+    assert.equal(await blocker, "blocker");
+    assert.equal(await ok, 3);
+    await rejection(bad);
+    const after = { running: 0, queued: 0, completed: 2, failed: 1 };
+    assertStats(pool.stats(), { workers: 1, idle: 1, ...after });
+    await pool.shutdown();
+    assertStats(pool.stats(), { workers: 0, idle: 0, ...after });
+  });
+
+  test(`${name}.stats() counts the calls of map() one by one, whatever the chunksize`, async () => {
+    await using pool = make({ maxWorkers: 2 });
+    const sums = await collect(
+      pool.map(add, range(10), range(10), { chunksize: 4 }),
+    );
+    assert.equal(sums.length, 10);
+    assertStats(pool.stats(), { running: 0, completed: 10, failed: 0 });
+  });
+
+  test(`${name}.stats() counts every call failed by a broken pool`, async () => {
+    await using pool = make({ maxWorkers: 1, initializer: failToInitialize });
+    const futures = [1, 2, 3].map((n) => pool.submit(add, n, n));
+    await Promise.all(futures.map((future) => future.exception()));
+    assertStats(pool.stats(), { queued: 0, completed: 0, failed: 3 });
   });
 
   // ---- shutdown() -----------------------------------------------------------

@@ -6,13 +6,14 @@
  * catch leaked timers, pipes and child processes. Bun has no sanitizers and
  * runs the same tests through `node:test`.
  *
- * Also the assertion helpers the test files share: `rejection()` and
- * `assertOwnErrors()`.
+ * Also the helpers the test files share: `rejection()`,
+ * `assertOwnErrors()` and `untilRunning()`.
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { test as nodeTest } from "node:test";
+import type { Future } from "../mod.ts";
 
 /** The body of a test: may be async. */
 export type TestBody = () => void | Promise<void>;
@@ -48,5 +49,14 @@ export function assertOwnErrors(errors: readonly unknown[]): void {
     assert.equal(error.constructor, first.constructor);
     assert.equal(error.message, first.message);
     assert.equal(error.cause, first.cause);
+  }
+}
+
+/** Waits until `future` is RUNNING: no event says so, so this looks once
+ * per turn of the event loop, after the pool's queued work moved. */
+export async function untilRunning(future: Future<unknown>): Promise<void> {
+  while (!future.running()) {
+    assert.ok(!future.done(), "the future finished before it ran");
+    await new Promise((resolve) => setTimeout(resolve, 0));
   }
 }

@@ -7,13 +7,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { rejection, test } from "./_harness.ts";
-import {
-  CancelledError,
-  type Executor,
-  type Future,
-  TimeoutError,
-} from "../mod.ts";
+import { rejection, test, untilRunning } from "./_harness.ts";
+import { CancelledError, type Executor, TimeoutError } from "../mod.ts";
 
 /** Builds the executor under test. */
 export type MakeRunExecutor = (options?: { maxWorkers?: number }) => Executor;
@@ -40,15 +35,6 @@ const marked = (key: string): boolean =>
 
 let keys = 0;
 
-/** Waits until `future` is RUNNING: no event says so, so this looks once
- * per turn of the event loop, after the pool's queued work moved. */
-async function untilRunning(future: Future<unknown>): Promise<void> {
-  while (!future.running()) {
-    assert.ok(!future.done(), "the future finished before it ran");
-    await new Promise((resolve) => setTimeout(resolve, 0));
-  }
-}
-
 /** A fresh `globalThis` key for one test. */
 function newKey(): string {
   return `__runContract${keys++}_${Date.now()}`;
@@ -73,6 +59,23 @@ export function runContract(name: string, make: MakeRunExecutor): void {
     assert.ok(error instanceof TimeoutError);
     assert.match(error.message, /timeout of 50 ms/);
     assert.equal(await pool.submit(add, 1, 1), 2);
+  });
+
+  test(`${name}.stats() counts a call stopped by its limit as failed, and a queued one cancelled by it in neither`, async () => {
+    await using pool = make({ maxWorkers: 1 });
+    const controller = new AbortController();
+    await pool.submit(add, 0, 0); // a worker is ready
+    const running = pool.run(forever, [], { signal: controller.signal });
+    const queued = pool.run(add, [1, 1], { signal: controller.signal });
+    await untilRunning(running);
+    assert.equal(pool.stats().running, 1);
+    controller.abort();
+    await rejection(running);
+    assert.ok(queued.cancelled());
+    const { completed, failed, running: left, queued: waiting } = pool.stats();
+    assert.deepEqual([completed, failed, left, waiting], [1, 1, 0, 0]);
+    assert.equal(await pool.submit(add, 2, 2), 4);
+    assert.equal(pool.stats().completed, 2);
   });
 
   test(`${name}.run() counts the timeout from the start of the call, not from the queue`, async () => {

@@ -310,11 +310,7 @@ export class WorkerPoolEngine<I extends EngineItem> {
     let idle = 0;
     let running = 0;
     for (const slot of this.#slots) {
-      if (slot.state === "stopped") continue; // its calls went back
-      if (slot.inFlight === 0) {
-        if (slot.state === "ready") idle++;
-        continue;
-      }
+      if (slot.inFlight === 0 && slot.state === "ready") idle++;
       for (let i = slot.head; i < slot.items.length; i++) {
         running += slot.items[i].calls;
       }

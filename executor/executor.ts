@@ -277,7 +277,8 @@ export abstract class Executor implements AsyncDisposable {
   /**
    * A snapshot of the pool's load: its workers, how many are idle, the
    * calls running and queued, and how many completed or failed so far. It
-   * costs O(workers + queued calls), nothing on the path of a call.
+   * costs O(workers + queued calls); keeping the counts costs a call two
+   * increments.
    *
    * @returns The counts; see {@linkcode ExecutorStats}.
    *

@@ -22,6 +22,7 @@ import {
   cpuCount,
   describe,
 } from "./_options.ts";
+import { workerEntry } from "./_entry.ts";
 import { requireRuntime, type RuntimeName } from "./_runtime.ts";
 import {
   filePath,
@@ -130,7 +131,7 @@ export interface ProcessPoolExecutorOptions {
   maxFrameBytes?: number;
 }
 
-const ENTRY = new URL("../workers/process_worker.ts", import.meta.url);
+const ENTRY = workerEntry("process_worker");
 
 /** The opening of each `BrokenProcessPool` message, by cause. */
 const BROKEN: Readonly<Record<BreakReason, string>> = {

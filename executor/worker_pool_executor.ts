@@ -26,6 +26,7 @@ import {
   checkOnWorkerDeath,
   cpuCount,
 } from "./_options.ts";
+import { workerEntry } from "./_entry.ts";
 import { requireRuntime } from "./_runtime.ts";
 import type { WorkerPermissions } from "./_spawn.ts";
 import { FunctionShipping, moduleUrl } from "./_function_shipping.ts";
@@ -101,7 +102,7 @@ export interface WorkerPoolExecutorOptions {
   onWorkerDeath?: OnWorkerDeath;
 }
 
-const ENTRY = new URL("../workers/web_worker.ts", import.meta.url);
+const ENTRY = workerEntry("web_worker");
 
 /** The opening of each `BrokenWorkerPool` message, by cause. */
 const BROKEN: Readonly<Record<BreakReason, string>> = {

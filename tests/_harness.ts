@@ -18,10 +18,19 @@ import type { Future } from "../mod.ts";
 /** The body of a test: may be async. */
 export type TestBody = () => void | Promise<void>;
 
-/** Registers one test under both runtimes, with Deno's sanitizers on. */
-export function test(name: string, body: TestBody): void {
-  if (typeof Deno === "object") Deno.test(name, body);
-  else nodeTest(name, body);
+/**
+ * Registers one test under both runtimes, with Deno's sanitizers on.
+ *
+ * @param name What the test checks.
+ * @param body The test.
+ * @param skip Why it cannot run on this machine (a tool is missing): then
+ * it is reported as skipped, with the reason in its name.
+ */
+export function test(name: string, body: TestBody, skip?: string): void {
+  const shown = skip === undefined ? name : `${name} (skipped: ${skip})`;
+  if (typeof Deno === "object") {
+    Deno.test({ name: shown, fn: body, ignore: skip !== undefined });
+  } else nodeTest(shown, { skip: skip !== undefined }, body);
 }
 
 /** The reason `promise` rejects with, falsy ones included; fails if it

@@ -365,7 +365,10 @@ export class ProcessWorker implements EngineWorker<Call> {
         } catch (failure) {
           error = failure;
         }
-        return listener.initFailed(error);
+        return listener.initFailed(
+          error,
+          m.stage === "modules" ? "modules" : "initializer",
+        );
       }
     }
     this.#fail(

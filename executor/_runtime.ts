@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { resolve } from "node:path";
 
 /** A runtime that can run worker subprocesses. */
 export type RuntimeName = "deno" | "bun";
@@ -80,21 +81,144 @@ export function executablePath(): string {
   return path;
 }
 
+/** The permissions a Deno process holds: all of them, or for each one the
+ * flags that grant it (`--allow-read`, `--allow-read=/data`,
+ * `--deny-env=HOME`); a missing name is not granted. */
+export type HeldPermissions =
+  | "all"
+  | { readonly [name in DenoPermissionName]?: readonly string[] };
+
 /**
- * The Deno permissions this process holds in full.
- *
- * A permission granted for some paths or hosts only (`--allow-read=./data`)
- * is reported as not held: Deno does not say which ones were granted.
+ * The Deno permissions this process holds in full, as Deno's API reports
+ * them. A permission granted for some paths or hosts only
+ * (`--allow-read=./data`) is missing: the API does not say which ones;
+ * {@linkcode startupPermissions} can.
  *
  * @returns `"all"` under Bun (which has no permissions) or when every
- * permission is granted, else the names of the granted ones.
+ * permission is granted, else one `--allow-<name>` per granted one.
  */
-export function heldPermissions(): "all" | readonly DenoPermissionName[] {
+export function heldPermissions(): HeldPermissions {
   if (currentRuntime !== "deno") return "all";
   const held = DENO_PERMISSION_NAMES.filter((name) =>
     Deno.permissions.querySync({ name }).state === "granted"
   );
-  return held.length === DENO_PERMISSION_NAMES.length ? "all" : held;
+  if (held.length === DENO_PERMISSION_NAMES.length) return "all";
+  return Object.fromEntries(held.map((name) => [name, [`--allow-${name}`]]));
+}
+
+/**
+ * The permissions this Deno process was started with, partial grants
+ * included, read from its command line. Deno lets only a process holding
+ * every permission read its own command line, so a short-lived `deno eval`
+ * (which holds them all) reads it from `/proc`: Linux only, and only with
+ * run access to the Deno executable, which a process pool needs anyway.
+ *
+ * @returns The permissions, or `undefined` when they cannot be read.
+ */
+export async function startupPermissions(): Promise<
+  HeldPermissions | undefined
+> {
+  if (currentRuntime !== "deno" || Deno.build.os !== "linux") return undefined;
+  const deno = Deno.execPath();
+  if (
+    Deno.permissions.querySync({ name: "run", command: deno }).state !==
+      "granted"
+  ) {
+    return undefined;
+  }
+  const proc = `/proc/${Deno.pid}`;
+  const read = `console.log(JSON.stringify([Deno.readTextFileSync(` +
+    `"${proc}/cmdline"), Deno.readLinkSync("${proc}/cwd")]))`;
+  try {
+    const { success, stdout } = await new Deno.Command(deno, {
+      args: ["eval", "--quiet", "--no-config", read],
+      stdin: "null",
+      stderr: "null",
+    }).output();
+    if (!success) return undefined;
+    const [cmdline, cwd] = JSON.parse(new TextDecoder().decode(stdout));
+    const argv = (cmdline as string).split("\0").slice(0, -1);
+    // deno [subcommand] flags… main-module Deno.args…
+    const flags = argv.slice(1, argv.length - Deno.args.length - 1);
+    return parsePermissionFlags(flags, cwd);
+  } catch {
+    return undefined;
+  }
+}
+
+/** One `--allow-…` or `--deny-…` flag, or one of their one-letter forms. */
+function permissionFlag(arg: string):
+  | { kind: string; name: DenoPermissionName; values?: string[] }
+  | undefined {
+  const match = /^-([A-Z])(?:=(.*))?$/.exec(arg) ??
+    /^--(allow|deny)-([a-z]+)(?:=(.*))?$/.exec(arg);
+  if (match === null) return undefined;
+  const [kind, name, value] = match.length === 3
+    ? ["allow", SHORT_FLAGS[match[1]], match[2]]
+    : [match[1], match[2], match[3]];
+  if (!(DENO_PERMISSION_NAMES as readonly string[]).includes(name)) {
+    return undefined;
+  }
+  return {
+    kind,
+    name: name as DenoPermissionName,
+    values: value === undefined ? undefined : value.split(","),
+  };
+}
+
+/** Deno's one-letter permission flags. */
+const SHORT_FLAGS: Readonly<Record<string, DenoPermissionName>> = {
+  R: "read",
+  W: "write",
+  I: "import",
+  N: "net",
+  E: "env",
+  S: "sys",
+};
+
+/** Permissions whose values are paths, which Deno resolves against the
+ * directory it started in. */
+const PATH_VALUED: readonly string[] = ["read", "write", "ffi"];
+
+/**
+ * The permissions that Deno command line flags grant; other arguments are
+ * skipped.
+ *
+ * @param args Arguments of `deno run` (or `test`, `serve`, …).
+ * @param cwd The directory relative paths in the flags are relative to.
+ * @returns What they grant, with relative paths made absolute.
+ */
+export function parsePermissionFlags(
+  args: readonly string[],
+  cwd: string,
+): HeldPermissions {
+  const held: Partial<Record<DenoPermissionName, string[]>> = {};
+  let all = false;
+  for (const arg of args) {
+    if (arg === "-A" || arg === "--allow-all") all = true;
+    const flag = permissionFlag(arg);
+    if (flag === undefined) continue;
+    const { kind, name, values } = flag;
+    const absolute = values?.map((value) =>
+      PATH_VALUED.includes(name) ? resolve(cwd, value) : value
+    );
+    (held[name] ??= []).push(
+      `--${kind}-${name}${absolute ? `=${absolute.join(",")}` : ""}`,
+    );
+  }
+  if (!all) return held;
+  // `-A` grants the rest of every permission that a `--deny-…` narrows.
+  const denials = (name: DenoPermissionName) =>
+    (held[name] ?? []).filter((flag) => flag.startsWith("--deny-"));
+  if (DENO_PERMISSION_NAMES.every((name) => denials(name).length === 0)) {
+    return "all";
+  }
+  return Object.fromEntries(
+    DENO_PERMISSION_NAMES.map((name) => [
+      name,
+      [`--allow-${name}`, ...denials(name)],
+    ]),
+  );
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   DENO_PERMISSION_NAMES,
   type DenoPermissionName,
   executablePath,
+  type HeldPermissions,
   heldPermissions,
   mainModuleConfig,
   type RuntimeName,
@@ -116,6 +117,7 @@ export type WorkerPermissions =
  * @param runtime The runtime the worker runs on.
  * @param entry The worker's entry module.
  * @param permissions The worker's Deno permissions (ignored for Bun).
+ * @param held What this process holds, for the `"inherit"` grants.
  * @returns The command line; `[0]` is the program.
  * @throws {Error} For a Bun worker whose entry is not a local file.
  * @throws {TypeError | RangeError} For permissions Deno cannot express.
@@ -124,6 +126,7 @@ export function workerCommand(
   runtime: RuntimeName,
   entry: URL,
   permissions?: WorkerPermissions,
+  held?: HeldPermissions,
 ): string[] {
   if (runtime === "bun") {
     if (entry.protocol !== "file:") {
@@ -141,23 +144,45 @@ export function workerCommand(
     "--no-prompt",
     "--no-lock",
     config === undefined ? "--no-config" : `--config=${filePath(config)}`,
-    ...denoPermissionFlags(permissions),
+    ...denoPermissionFlags(permissions, held),
     entry.href,
   ];
+}
+
+/**
+ * Whether a Deno worker given `permissions` by this process would lose what
+ * `"inherit"` should pass on: a partial grant (`--allow-read=.`), which
+ * Deno's API does not report (`startupPermissions()` reads them).
+ *
+ * @param runtime The runtime the worker runs on.
+ * @param permissions The worker's permissions.
+ * @returns `true` when some permission is inherited and this Deno does not
+ * hold them all.
+ */
+export function losesPartialGrants(
+  runtime: RuntimeName,
+  permissions: WorkerPermissions = "inherit",
+): boolean {
+  if (runtime !== "deno" || currentRuntime !== "deno") return false;
+  const inherits = permissions === "inherit" ||
+    (typeof permissions === "object" &&
+      Object.values(permissions).includes("inherit"));
+  return inherits && heldPermissions() !== "all";
 }
 
 /**
  * The `deno run` flags that grant `permissions`.
  *
  * @param permissions The worker's permissions; `"inherit"` by default.
- * @param held What the parent holds (for `"inherit"`).
+ * @param held What this process holds, for `"inherit"`: its flags are
+ * passed on as they are.
  * @returns The flags: `-A` when everything is granted.
  * @throws {TypeError} For an unknown permission name or grant.
  * @throws {RangeError} For a value with a comma, which Deno cannot express.
  */
 export function denoPermissionFlags(
   permissions: WorkerPermissions = "inherit",
-  held: "all" | readonly DenoPermissionName[] = heldPermissions(),
+  held: HeldPermissions = heldPermissions(),
 ): string[] {
   if (permissions === "none") return [];
   const grants: WorkerPermissions = permissions === "inherit"
@@ -172,17 +197,20 @@ export function denoPermissionFlags(
   let full = 0;
   for (const name of DENO_PERMISSION_NAMES) {
     const grant = grants[name];
-    const inherited = grant === "inherit" &&
-      (held === "all" || held.includes(name));
-    if (grant === true || inherited) {
-      flags.push(`--allow-${name}`);
+    const all = `--allow-${name}`;
+    if (grant === true) {
+      flags.push(all);
       full++;
+    } else if (grant === "inherit") {
+      const inherited = held === "all" ? [all] : held[name] ?? [];
+      flags.push(...inherited);
+      if (inherited.length === 1 && inherited[0] === all) full++;
     } else if (Array.isArray(grant)) {
       if (grant.length > 0) {
         const values = grant.map((value) => permissionValue(name, value));
         flags.push(`--allow-${name}=${values.join(",")}`);
       }
-    } else if (grant !== undefined && grant !== false && grant !== "inherit") {
+    } else if (grant !== undefined && grant !== false) {
       throw new TypeError(
         `the "${name}" permission must be "inherit", a boolean or a list`,
       );

@@ -378,7 +378,7 @@ export class WebWorker implements EngineWorker<WebCall> {
           listener.ready();
           break;
         case "init-failed":
-          listener.initFailed(this.#initError(message.error));
+          listener.initFailed(this.#initError(message.error), message.stage);
           break;
         case "fault":
           this.#fault(

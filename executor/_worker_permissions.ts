@@ -37,7 +37,8 @@ const PATH_PERMISSIONS: readonly DenoPermissionName[] = [
  * parent's permissions (Deno's default, which needs no flag) or when not
  * running under Deno.
  * @throws {TypeError} For an unknown permission name or grant.
- * @throws {Error} When this Deno runs without `--unstable-worker-options`.
+ * @throws {Error} When this Deno runs without `--unstable-worker-options`,
+ * or when it cannot tell (then Deno might end the process instead).
  */
 export function workerPermissions(
   permissions: WorkerPermissions | undefined,
@@ -45,15 +46,43 @@ export function workerPermissions(
   if (currentRuntime !== "deno") return undefined;
   if (permissions === undefined || permissions === "inherit") return undefined;
   const options = denoOptions(permissions);
-  if (unstableWorkerOptions() === false) {
+  const flag = unstableWorkerOptions();
+  if (flag !== true) {
+    const how = 'Deno\'s --unstable-worker-options flag (or `"unstable": ' +
+      '["worker-options"]` in deno.json)';
     throw new Error(
-      "WorkerPoolExecutor's `permissions` need Deno's " +
-        '--unstable-worker-options flag (or `"unstable": ' +
-        '["worker-options"]` in deno.json); without it Deno would end ' +
-        "this process when the pool starts a worker",
+      flag === false
+        ? `WorkerPoolExecutor's \`permissions\` need ${how}; without it ` +
+          "Deno would end this process when the pool starts a worker"
+        : `WorkerPoolExecutor's \`permissions\` need ${how}, and this ` +
+          "process cannot tell whether it has the flag (Deno lets it read " +
+          "its own command line only with -A): put the key in deno.json, " +
+          "or run with -A",
     );
   }
   return options;
+}
+
+/**
+ * Checks that this Deno may read the workers' entry module: Deno checks a
+ * Worker's module against the permissions of the thread that creates it,
+ * whatever permissions the worker itself gets.
+ *
+ * @param entry The workers' entry module.
+ * @throws {Error} Naming the flag to add, when this process may not read it.
+ */
+export function checkEntryReadable(entry: URL): void {
+  if (currentRuntime !== "deno" || entry.protocol !== "file:") return;
+  const path = filePath(entry);
+  if (Deno.permissions.querySync({ name: "read", path }).state === "granted") {
+    return;
+  }
+  const folder = filePath(new URL(".", entry)).replace(/[\\/]$/, "");
+  throw new Error(
+    `WorkerPoolExecutor needs read access to its worker modules in ${folder}` +
+      `, which this process lacks: add --allow-read=${folder} (or ` +
+      "--allow-read) to the deno command line",
+  );
 }
 
 function denoOptions(permissions: WorkerPermissions): Deno.PermissionOptions {

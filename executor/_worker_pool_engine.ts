@@ -16,6 +16,7 @@ import type { Future } from "../future/future.ts";
 import type { ExecutorStats } from "./executor.ts";
 import { CallLimits, type RunOptions } from "./_call_limits.ts";
 import { Queue } from "./_queue.ts";
+import type { InitStage } from "../workers/_protocol.ts";
 
 /** A call waiting for, or running on, a worker. */
 export interface EngineItem {
@@ -49,8 +50,8 @@ export interface EngineWorker<I extends EngineItem> {
 export interface WorkerListener {
   /** The worker is initialised (modules loaded, initializer ran). */
   ready(): void;
-  /** The worker's initializer failed with `error`. */
-  initFailed(error: unknown): void;
+  /** The worker's init failed with `error` at `stage`. */
+  initFailed(error: unknown, stage: InitStage): void;
   /** Call `id` was answered; `payload` goes to the item's `settle()`. */
   answered(id: number, ok: boolean, payload: unknown): void;
   /** The answers of one read are in: a good time to send more. */
@@ -75,12 +76,12 @@ export interface EngineHost<I extends EngineItem> {
   broken(reason: BreakReason, detail: string, cause?: unknown): Error;
 }
 
-/** Why a pool breaks: a worker could not start, its initializer failed, it
- * broke the protocol, it died, or it was terminated on purpose (which fails
- * its calls without breaking the pool). */
+/** Why a pool breaks: a worker could not start, could not import the pool's
+ * modules, its initializer failed, it broke the protocol, it died, or it was
+ * terminated on purpose (which fails its calls without breaking the pool). */
 export type BreakReason =
   | "start"
-  | "initializer"
+  | InitStage
   | "protocol"
   | "died"
   | "terminated";
@@ -527,8 +528,8 @@ export class WorkerPoolEngine<I extends EngineItem> {
         slot.lastAnswerAt = performance.now();
         this.#pump();
       },
-      initFailed: (error) => {
-        if (!stopped()) this.#break("initializer", message(error), error);
+      initFailed: (error, stage) => {
+        if (!stopped()) this.#break(stage, message(error), error);
       },
       answered: (id, ok, payload) => {
         if (!stopped()) this.#answered(slot, id, ok, payload);

@@ -23,9 +23,14 @@ import {
   describe,
 } from "./_options.ts";
 import { workerEntry } from "./_entry.ts";
-import { requireRuntime, type RuntimeName } from "./_runtime.ts";
+import {
+  requireRuntime,
+  type RuntimeName,
+  startupPermissions,
+} from "./_runtime.ts";
 import {
   filePath,
+  losesPartialGrants,
   spawnFor,
   workerCommand,
   type WorkerPermissions,
@@ -136,6 +141,8 @@ const ENTRY = workerEntry("process_worker");
 /** The opening of each `BrokenProcessPool` message, by cause. */
 const BROKEN: Readonly<Record<BreakReason, string>> = {
   start: "The process pool cannot start its workers",
+  modules:
+    "A process could not import the pool's modules, the process pool is not usable anymore",
   initializer:
     "A process initializer failed, the process pool is not usable anymore",
   protocol:
@@ -173,7 +180,9 @@ export class ProcessPoolExecutor extends Executor {
   readonly #engine: WorkerPoolEngine<Call>;
   readonly #shipping = new FunctionShipping();
   readonly #modules: string[];
-  readonly #command: string[];
+  #command: string[];
+  /** Passes the partial grants of `"inherit"` on, where they can be read. */
+  readonly #passPartialGrants: (() => Promise<void>) | undefined;
   readonly #env: Readonly<Record<string, string>> | undefined;
   readonly #cwd: string | undefined;
   readonly #maxFrameBytes: number;
@@ -211,9 +220,18 @@ export class ProcessPoolExecutor extends Executor {
     this.#maxFrameBytes = checkFrameBytes(options.maxFrameBytes);
     this.#modules = (options.modules ?? []).map(moduleUrl);
     const runtime = checkRuntime(options.runtime, current);
-    this.#command = options.command === undefined
-      ? workerCommand(runtime, ENTRY, options.permissions)
-      : [...options.command, entryArgument(ENTRY)];
+    const { command, permissions } = options;
+    this.#command = command === undefined
+      ? workerCommand(runtime, ENTRY, permissions)
+      : [...command, entryArgument(ENTRY)];
+    this.#passPartialGrants =
+      command === undefined && losesPartialGrants(runtime, permissions)
+        ? async () => {
+          const held = await startupPermissions();
+          if (held === undefined) return;
+          this.#command = workerCommand(runtime, ENTRY, permissions, held);
+        }
+        : undefined;
     this.#env = options.env;
     this.#cwd = options.cwd instanceof URL
       ? filePath(options.cwd)
@@ -449,6 +467,7 @@ export class ProcessPoolExecutor extends Executor {
         const [spawn] = await Promise.all([
           spawnFor(runtime),
           this.#shipping.load(this.#modules),
+          this.#passPartialGrants?.(),
         ]);
         this.#setup = this.#workerSetup(spawn);
       },

@@ -36,7 +36,10 @@ import {
   WebWorker,
   type WebWorkerSetup,
 } from "./_web_worker_transport.ts";
-import { workerPermissions } from "./_worker_permissions.ts";
+import {
+  checkEntryReadable,
+  workerPermissions,
+} from "./_worker_permissions.ts";
 import {
   type BreakReason,
   type EngineHost,
@@ -107,6 +110,8 @@ const ENTRY = workerEntry("web_worker");
 /** The opening of each `BrokenWorkerPool` message, by cause. */
 const BROKEN: Readonly<Record<BreakReason, string>> = {
   start: "The worker pool cannot start its workers",
+  modules:
+    "A worker could not import the pool's modules, the worker pool is not usable anymore",
   initializer:
     "A worker initializer failed, the worker pool is not usable anymore",
   protocol:
@@ -202,8 +207,9 @@ export class WorkerPoolExecutor extends Executor {
    * `maxTasksPerChild must be >= 1`.
    * @throws {TypeError} `initializer must be a function`, or an option of
    * the wrong type.
-   * @throws {Error} On a runtime that is neither Deno nor Bun, or for
-   * `permissions` under a Deno without `--unstable-worker-options`.
+   * @throws {Error} On a runtime that is neither Deno nor Bun; under Deno,
+   * for `permissions` without `--unstable-worker-options`, or when this
+   * process may not read the worker modules.
    *
    * @example
    * ```ts
@@ -224,6 +230,7 @@ export class WorkerPoolExecutor extends Executor {
     const maxTasksPerChild = checkMaxTasksPerChild(options.maxTasksPerChild);
     this.#modules = (options.modules ?? []).map(moduleUrl);
     const permissions = workerPermissions(options.permissions);
+    checkEntryReadable(ENTRY);
     this.#options = permissions === undefined
       ? { type: "module" }
       : { type: "module", deno: { permissions } } as WorkerOptions;

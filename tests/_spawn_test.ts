@@ -10,7 +10,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { test } from "./_harness.ts";
-import { currentRuntime, requireRuntime } from "../executor/_runtime.ts";
+import {
+  currentRuntime,
+  parsePermissionFlags,
+  requireRuntime,
+} from "../executor/_runtime.ts";
 import {
   type ChildExit,
   type ChildProcess,
@@ -362,7 +366,8 @@ test("workerCommand() refuses a Bun worker whose entry is not a local file", () 
 
 test("denoPermissionFlags() grants what the parent holds by default", () => {
   assert.deepEqual(denoPermissionFlags(undefined, "all"), ["-A"]);
-  assert.deepEqual(denoPermissionFlags("inherit", ["read", "env"]), [
+  const held = { read: ["--allow-read"], env: ["--allow-env"] };
+  assert.deepEqual(denoPermissionFlags("inherit", held), [
     "--allow-read",
     "--allow-env",
   ]);
@@ -378,7 +383,7 @@ test("denoPermissionFlags() writes one flag per granted permission", () => {
       write: false,
       run: [],
     },
-    ["env"],
+    { env: ["--allow-env"] },
   );
   assert.deepEqual(flags, [
     "--allow-read=./data,/tmp/a b",
@@ -395,7 +400,60 @@ test("denoPermissionFlags() writes one flag per granted permission", () => {
     sys: true,
     import: true,
   };
-  assert.deepEqual(denoPermissionFlags(all, []), ["-A"]);
+  assert.deepEqual(denoPermissionFlags(all, {}), ["-A"]);
+});
+
+test('denoPermissionFlags() passes partial grants and denials on with "inherit"', () => {
+  const held = {
+    read: ["--allow-read=/data,/tmp"],
+    env: ["--allow-env", "--deny-env=HOME"],
+  };
+  assert.deepEqual(denoPermissionFlags("inherit", held), [
+    "--allow-read=/data,/tmp",
+    "--allow-env",
+    "--deny-env=HOME",
+  ]);
+  assert.deepEqual(
+    denoPermissionFlags({ read: "inherit", net: true }, held),
+    ["--allow-read=/data,/tmp", "--allow-net"],
+  );
+});
+
+test("parsePermissionFlags() reads the grants of a Deno command line, long and short", () => {
+  const args = [
+    "run",
+    "--quiet",
+    "--allow-read=.,data",
+    "-W=/out",
+    "-N",
+    "--allow-env",
+    "--deny-env=HOME",
+    "--unstable-worker-options",
+    "--allow-run=deno",
+    "--allow-sys=hostname",
+  ];
+  assert.deepEqual(parsePermissionFlags(args, "/work"), {
+    read: ["--allow-read=/work,/work/data"],
+    write: ["--allow-write=/out"],
+    net: ["--allow-net"],
+    env: ["--allow-env", "--deny-env=HOME"],
+    run: ["--allow-run=deno"],
+    sys: ["--allow-sys=hostname"],
+  });
+  assert.equal(parsePermissionFlags(["test", "-A"], "/work"), "all");
+  assert.equal(parsePermissionFlags(["--allow-all"], "/work"), "all");
+});
+
+test("parsePermissionFlags() keeps what -A grants beside a denial", () => {
+  const held = parsePermissionFlags(["-A", "--deny-read=secret"], "/work");
+  assert.ok(held !== "all");
+  assert.deepEqual(held.read, ["--allow-read", "--deny-read=/work/secret"]);
+  assert.deepEqual(held.net, ["--allow-net"]);
+  assert.deepEqual(denoPermissionFlags("inherit", held).slice(0, 3), [
+    "--allow-read",
+    "--deny-read=/work/secret",
+    "--allow-write",
+  ]);
 });
 
 test("denoPermissionFlags() rejects what Deno cannot express", () => {

@@ -19,6 +19,8 @@ import {
   remember,
 } from "./fixtures/process_tasks.ts";
 
+const PARENT_ONLY = new URL("./fixtures/parent_only.ts", import.meta.url);
+
 /** The options of `make` that the contract uses. */
 export interface WorkerPoolOptions {
   maxWorkers?: number;
@@ -26,6 +28,7 @@ export interface WorkerPoolOptions {
   // deno-lint-ignore no-explicit-any
   initializer?: (...args: any[]) => unknown;
   initargs?: unknown[];
+  modules?: URL[];
 }
 
 /** A pool under test. */
@@ -187,6 +190,20 @@ export function workerPoolContract(setup: WorkerPoolSetup): void {
       assert.equal(error.cause.message, "no database here");
     }
     assert.throws(() => pool.submit(addOffset, 1), Broken);
+  });
+
+  test(`${name}({ modules }) that a worker cannot import breaks the pool, without blaming an initializer`, async () => {
+    (globalThis as { importedByParent?: boolean }).importedByParent = true;
+    await using pool = make({ maxWorkers: 1, modules: [PARENT_ONLY] });
+    const error = await rejection(pool.submit((x: number) => x + 1, 1));
+    assert.ok(error instanceof Broken);
+    assert.match(error.message, /could not import the pool's modules/);
+    assert.doesNotMatch(error.message, /initializer/);
+    assert.ok(error.cause instanceof TypeError);
+    assert.equal(
+      error.cause.message,
+      "this module imports in the pool's parent only",
+    );
   });
 
   test(`${name}({ maxTasksPerChild }) replaces a worker after that many calls`, async () => {

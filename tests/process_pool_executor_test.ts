@@ -7,7 +7,9 @@ import {
   rmSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
+import { join } from "node:path";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
 import { assertOwnErrors, rejection, test } from "./_harness.ts";
 import { executorContract } from "./_executor_contract.ts";
 import { workerPoolContract } from "./_worker_pool_contract.ts";
@@ -537,6 +539,22 @@ test("ProcessPoolExecutor({ permissions }) restricts Deno workers", async () => 
     assert.match(error.name, /NotCapable|PermissionDenied/);
   }
 });
+
+if (runtime === "deno") {
+  test('ProcessPoolExecutor({ permissions: "inherit" }) passes a partial grant (--allow-read=<dir>) on to Deno workers', async () => {
+    const fixtures = fileURLToPath(new URL("./fixtures/", import.meta.url));
+    const main = join(fixtures, "grants_parent.ts");
+    const deno = Deno.execPath();
+    const flags = [`--allow-read=${fixtures}`, `--allow-run=${deno}`];
+    const script = runScript(
+      [deno, "run", "--quiet", "--no-prompt", ...flags, main, main],
+      {},
+      20_000,
+    );
+    assert.match(JSON.parse(await script.line), /^read \d+ characters$/);
+    assert.deepEqual(await script.exited, { code: 0, signal: null });
+  });
+}
 
 // ---- exit hygiene -----------------------------------------------------------
 

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import process from "node:process";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { assertOwnErrors, rejection, test } from "./_harness.ts";
 import { executorContract } from "./_executor_contract.ts";
 import { workerPoolContract } from "./_worker_pool_contract.ts";
@@ -299,16 +301,19 @@ test("WorkerPoolExecutor.killWorkers() ends workers whose calls never settle", a
 
 /** Runs `tests/fixtures/worker_pool_parent.ts` in `mode`, with Deno
  * `flags`. */
-function runParent(mode: string, deadlineMs: number, flags: string[] = []) {
+/** Runs `fixtures/worker_pool_parent.ts`; `flags` are Deno's. */
+function runParent(mode: string, deadlineMs: number, flags = ["-A"]) {
   const script = new URL("./fixtures/worker_pool_parent.ts", import.meta.url)
     .pathname;
   const command = runtime === "deno"
-    ? [executablePath(), "run", "-A", "--quiet", ...flags, script]
+    ? [executablePath(), "run", "--quiet", "--no-prompt", ...flags, script]
     : [executablePath(), script];
   return runScript(command, { MODE: mode }, deadlineMs);
 }
 
 const EXITED = { code: 0, signal: null };
+/** How a script ends on an uncaught error, rather than Deno ending it. */
+const UNCAUGHT = { code: 1, signal: null };
 
 test("WorkerPoolExecutor lets a script that shuts it down with `await using` exit", async () => {
   const script = runParent("dispose", 20_000);
@@ -363,6 +368,7 @@ test("WorkerPoolExecutor({ permissions }) restricts Deno workers (ignored by Bun
     return;
   }
   const allowed = runParent("permissions", 20_000, [
+    "-A",
     "--unstable-worker-options",
   ]);
   const [state, name] = JSON.parse(await allowed.line);
@@ -373,5 +379,39 @@ test("WorkerPoolExecutor({ permissions }) restricts Deno workers (ignored by Bun
   // pool refuses the option at once instead.
   const refused = runParent("permissions", 20_000);
   await assert.rejects(refused.line, /--unstable-worker-options/);
-  assert.notDeepEqual(await refused.exited, EXITED);
+  assert.deepEqual(await refused.exited, UNCAUGHT);
 });
+
+if (runtime === "deno") {
+  const root = fileURLToPath(new URL("..", import.meta.url));
+
+  test("WorkerPoolExecutor({ permissions }) is refused at once where Deno cannot tell whether --unstable-worker-options is on", async () => {
+    // Without -A, Deno does not let the pool read its own command line.
+    const script = runParent("permissions", 20_000, [
+      `--allow-read=${root}`,
+      "--allow-env",
+      "--unstable-worker-options",
+    ]);
+    await assert.rejects(
+      script.line,
+      /cannot tell whether it has the flag .* put the key in deno\.json/,
+    );
+    assert.deepEqual(await script.exited, UNCAUGHT);
+  });
+
+  test("WorkerPoolExecutor() under a Deno that may not read the worker modules is refused at once, naming the flag", async () => {
+    const fixtures = join(root, "tests", "fixtures");
+    const workers = join(root, "workers");
+    const script = runParent("dispose", 20_000, [
+      `--allow-read=${fixtures}`,
+      "--allow-env",
+    ]);
+    await assert.rejects(
+      script.line,
+      new RegExp(
+        `read access to its worker modules .* --allow-read=${workers} `,
+      ),
+    );
+    assert.deepEqual(await script.exited, UNCAUGHT);
+  });
+}

@@ -67,14 +67,18 @@ export type ParentMessage =
     | { t: "batch"; id: number; fn: FnRef; args: unknown }
   );
 
+/** The step of a worker's init that failed: importing the pool's
+ * `modules`, or running its `initializer`. */
+export type InitStage = "modules" | "initializer";
+
 /** A message from a worker to the pool. */
 export type WorkerMessage =
   & Sections
   & (
     /** Init is done: modules imported, initializer ran. */
     | { t: "ready" }
-    /** Init threw; `error` is its wire. */
-    | { t: "init-failed"; error: unknown }
+    /** Init threw; `error` is its wire, `stage` what threw. */
+    | { t: "init-failed"; error: unknown; stage: InitStage }
     /** Call `id` returned; `value` is its wire. */
     | { t: "ok"; id: number; value: unknown }
     /** Call `id` threw; `error` is its wire. */

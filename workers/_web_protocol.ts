@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { FnRef } from "./_protocol.ts";
+import type { FnRef, InitStage } from "./_protocol.ts";
 
 /** A message from the pool to a worker. */
 export type WebParentMessage =
@@ -33,8 +33,8 @@ export type WebParentMessage =
 export type WebWorkerMessage =
   /** Init is done: modules imported, initializer ran. */
   | { t: "ready" }
-  /** Init threw; `error` is its wire. */
-  | { t: "init-failed"; error: unknown }
+  /** Init threw; `error` is its wire, `stage` what threw. */
+  | { t: "init-failed"; error: unknown; stage: InitStage }
   /** Call `id` returned `value` (for a batch: the outcomes). */
   | { t: "ok"; id: number; value: unknown }
   /** Call `id` threw; `error` is its wire. */

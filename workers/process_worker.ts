@@ -21,6 +21,7 @@ import {
   FrameReader,
   FrameTooLargeError,
   FrameWriter,
+  type InitStage,
   type ParentMessage,
   type WorkerMessage,
 } from "./_protocol.ts";
@@ -106,8 +107,10 @@ class CallRunner {
     message: Extract<ParentMessage, { t: "init" }>,
   ): Promise<void> {
     this.#writer = new FrameWriter(message.maxFrameBytes);
+    let stage: InitStage = "modules";
     try {
       await this.#functions.load(message.modules);
+      stage = "initializer";
       if (message.init !== undefined) {
         const fn = this.#functions.resolve(message.init);
         const args = message.args === undefined
@@ -116,7 +119,7 @@ class CallRunner {
         await fn(...args as unknown[]);
       }
     } catch (error) {
-      this.#send({ t: "init-failed", error: encodeError(error) });
+      this.#send({ t: "init-failed", error: encodeError(error), stage });
       return;
     }
     this.#send({ t: "ready" });

@@ -37,7 +37,7 @@ import {
   runBatch,
   runCall,
 } from "./_dispatch.ts";
-import type { FnRef } from "./_protocol.ts";
+import type { FnRef, InitStage } from "./_protocol.ts";
 import type { WebParentMessage, WebWorkerMessage } from "./_web_protocol.ts";
 
 type Codec = typeof import("./_codec.ts");
@@ -269,8 +269,10 @@ function handle(message: WebParentMessage): Promise<void> | undefined {
 async function init(
   message: Extract<WebParentMessage, { t: "init" }>,
 ): Promise<void> {
+  let stage: InitStage = "modules";
   try {
     await table.load(message.modules);
+    stage = "initializer";
     if (message.init !== undefined) {
       await table.resolve(message.init)(...message.args ?? []);
     }
@@ -278,6 +280,7 @@ async function init(
     postWithCodec((c) => ({
       t: "init-failed",
       error: encodeError(error, c.encode),
+      stage,
     }));
     return;
   }

@@ -9,7 +9,11 @@
 import { resolve } from "node:path";
 
 /** A runtime that can run worker subprocesses. */
-export type RuntimeName = "deno" | "bun";
+export type RuntimeName = "deno" | "bun" | "node";
+
+/** The oldest Node major version supported: the oldest line that Node still
+ * maintains. */
+const NODE_MAJOR = 22;
 
 /** One of Deno's permission names. */
 export type DenoPermissionName =
@@ -37,21 +41,29 @@ export const DENO_PERMISSION_NAMES: readonly DenoPermissionName[] = [
 interface MaybeRuntimes {
   readonly Bun?: unknown;
   readonly Deno?: { readonly Command?: unknown };
-  readonly process?: { readonly execPath?: string };
+  readonly process?: {
+    readonly execPath?: string;
+    readonly versions?: { readonly node?: string };
+  };
   readonly navigator?: { readonly userAgent?: string };
 }
 
 const globals = globalThis as MaybeRuntimes;
 
 function detect(): RuntimeName | undefined {
-  // Bun first: a `Deno` shim can be installed on Bun, never the reverse.
+  // Bun first: a `Deno` shim can be installed on Bun, never the reverse;
+  // Node last, since both others report a `process.versions.node` too.
   if (typeof globals.Bun === "object" && globals.Bun !== null) return "bun";
   if (typeof globals.Deno?.Command === "function") return "deno";
+  const node = globals.process?.versions?.node;
+  if (node !== undefined && Number(node.split(".")[0]) >= NODE_MAJOR) {
+    return "node";
+  }
   return undefined;
 }
 
-/** The runtime this process runs on, or `undefined` when it is neither
- * Deno nor Bun. */
+/** The runtime this process runs on, or `undefined` when it is none of
+ * Deno, Bun and Node 22 or later. */
 export const currentRuntime: RuntimeName | undefined = detect();
 
 /**
@@ -59,18 +71,22 @@ export const currentRuntime: RuntimeName | undefined = detect();
  *
  * @param what The feature that needs subprocesses, e.g. `"ProcessPoolExecutor"`.
  * @returns The current runtime.
- * @throws {Error} When this runtime is neither Deno nor Bun.
+ * @throws {Error} When this runtime is none of Deno, Bun and Node 22+.
  */
 export function requireRuntime(what: string): RuntimeName {
   if (currentRuntime !== undefined) return currentRuntime;
-  const agent = globals.navigator?.userAgent ?? "unknown";
+  const agent = globals.navigator?.userAgent ??
+    (globals.process?.versions?.node === undefined
+      ? "unknown"
+      : `Node ${globals.process.versions.node}`);
   throw new Error(
-    `${what} requires Deno or Bun, and this runtime (${agent}) is neither`,
+    `${what} requires Deno, Bun or Node ${NODE_MAJOR} or later, and this ` +
+      `runtime (${agent}) is none of them`,
   );
 }
 
 /**
- * The path of the executable running this process (`deno` or `bun`).
+ * The path of the executable running this process (`deno`, `bun`, `node`).
  *
  * @returns The executable's absolute path.
  */

@@ -1,7 +1,8 @@
 /**
  * The one interface the process pool uses to run worker subprocesses, and the
  * command lines that start them. The runtime-specific halves live in
- * `_spawn_deno.ts` and `_spawn_bun.ts`, loaded only on the runtime they serve.
+ * `_spawn_deno.ts`, `_spawn_bun.ts` and `_spawn_node.ts`, loaded only on the
+ * runtime they serve.
  *
  * @module
  */
@@ -83,10 +84,15 @@ export function spawnFor(runtime: RuntimeName): Promise<Spawn> {
     );
   }
   // Literal specifiers: Deno lets a process without read permission load
-  // them, and neither runtime loads the other's adapter.
-  return runtime === "deno"
-    ? import("./_spawn_deno.ts").then((adapter) => adapter.spawn)
-    : import("./_spawn_bun.ts").then((adapter) => adapter.spawn);
+  // them, and no runtime loads another's adapter.
+  switch (runtime) {
+    case "deno":
+      return import("./_spawn_deno.ts").then((adapter) => adapter.spawn);
+    case "bun":
+      return import("./_spawn_bun.ts").then((adapter) => adapter.spawn);
+    case "node":
+      return import("./_spawn_node.ts").then((adapter) => adapter.spawn);
+  }
 }
 
 /** How a worker gets one Deno permission: as the parent holds it
@@ -116,10 +122,11 @@ export type WorkerPermissions =
  *
  * @param runtime The runtime the worker runs on.
  * @param entry The worker's entry module.
- * @param permissions The worker's Deno permissions (ignored for Bun).
+ * @param permissions The worker's Deno permissions (ignored for Bun and
+ * Node).
  * @param held What this process holds, for the `"inherit"` grants.
  * @returns The command line; `[0]` is the program.
- * @throws {Error} For a Bun worker whose entry is not a local file.
+ * @throws {Error} For a Bun or Node worker whose entry is not a local file.
  * @throws {TypeError | RangeError} For permissions Deno cannot express.
  */
 export function workerCommand(
@@ -128,12 +135,18 @@ export function workerCommand(
   permissions?: WorkerPermissions,
   held?: HeldPermissions,
 ): string[] {
-  if (runtime === "bun") {
+  if (runtime !== "deno") {
     if (entry.protocol !== "file:") {
-      throw new Error(`bun workers need a local entry file, not ${entry.href}`);
+      throw new Error(
+        `${runtime} workers need a local entry file, not ${entry.href}`,
+      );
     }
-    const bun = currentRuntime === "bun" ? executablePath() : "bun";
-    return [bun, "run", filePath(entry)];
+    const program = currentRuntime === runtime ? executablePath() : runtime;
+    // Node runs a `.ts` entry (a checkout) by stripping its types: on by
+    // default from Node 22.18.
+    return runtime === "bun"
+      ? [program, "run", filePath(entry)]
+      : [program, filePath(entry)];
   }
   const deno = currentRuntime === "deno" ? executablePath() : "deno";
   const config = mainModuleConfig();

@@ -25,6 +25,7 @@ import type {
   WebWorkerMessage,
 } from "../workers/_web_protocol.ts";
 import type { BatchOutcome } from "./_map.ts";
+import { currentRuntime } from "./_runtime.ts";
 import type {
   EngineItem,
   EngineWorker,
@@ -167,6 +168,8 @@ export function argumentsError(
 
 /** What every worker of one pool is started with. */
 export interface WebWorkerSetup {
+  /** The runtime's `Worker`, from {@linkcode workerClass}. */
+  readonly Worker: WorkerClass;
   /** The worker entry, `workers/web_worker.ts`. */
   readonly entry: URL;
   /** The `Worker` options: `type: "module"`, and `deno.permissions`. */
@@ -179,6 +182,22 @@ export interface WebWorkerSetup {
   readonly initKey: number | undefined;
   /** The initializer, when it goes by source (for the closure hint). */
   readonly initBySource: AnyFunction | undefined;
+}
+
+/** A Web Worker class: the global `Worker`, or Node's stand-in. */
+export type WorkerClass = new (url: URL, options: WorkerOptions) => Worker;
+
+/**
+ * The runtime's Web Worker class. Node has none: it gets a
+ * `node:worker_threads` Worker behind the same API.
+ *
+ * @returns The class.
+ */
+export function workerClass(): Promise<WorkerClass> {
+  if (currentRuntime !== "node") return Promise.resolve(Worker);
+  return import("./_node_worker.ts").then((module) =>
+    module.NodeWorker as unknown as WorkerClass
+  );
 }
 
 /** The `ref()`/`unref()` that Bun's `Worker` has and Deno's lacks. */
@@ -216,7 +235,7 @@ export class WebWorker implements EngineWorker<WebCall> {
     this.#shipping = setup.shipping;
     this.#initBySource = setup.initBySource;
     this.#name = `worker ${++workers}`;
-    const worker = new Worker(setup.entry, {
+    const worker = new setup.Worker(setup.entry, {
       ...setup.options,
       name: `WorkerPoolExecutor ${this.#name}`,
     });

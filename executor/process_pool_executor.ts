@@ -91,7 +91,7 @@ export interface ProcessPoolExecutorOptions {
   modules?: readonly (string | URL)[];
   /**
    * The Deno permissions of the workers, in the shape of
-   * `Deno.PermissionOptions`; ignored under Bun.
+   * `Deno.PermissionOptions`; ignored by Bun and Node workers.
    * @default {"inherit"} the permissions the parent holds
    */
   permissions?: WorkerPermissions;
@@ -198,7 +198,8 @@ export class ProcessPoolExecutor extends Executor {
    * `maxTasksPerChild must be >= 1`, or a `maxFrameBytes` out of range.
    * @throws {TypeError} `initializer must be a function`, or an option of
    * the wrong type.
-   * @throws {Error} On a runtime that is neither Deno nor Bun.
+   * @throws {Error} On a runtime that is none of Deno, Bun and Node 22 or
+   * later.
    *
    * @example
    * ```ts
@@ -531,9 +532,9 @@ function checkRuntime(
   current: RuntimeName,
 ): RuntimeName {
   if (runtime === undefined) return current;
-  if (runtime !== "deno" && runtime !== "bun") {
+  if (runtime !== "deno" && runtime !== "bun" && runtime !== "node") {
     throw new TypeError(
-      `runtime must be "deno" or "bun", got ${describe(runtime)}`,
+      `runtime must be "deno", "bun" or "node", got ${describe(runtime)}`,
     );
   }
   return runtime;

@@ -35,6 +35,8 @@ import {
   WebCall,
   WebWorker,
   type WebWorkerSetup,
+  type WorkerClass,
+  workerClass,
 } from "./_web_worker_transport.ts";
 import {
   checkEntryReadable,
@@ -207,7 +209,8 @@ export class WorkerPoolExecutor extends Executor {
    * `maxTasksPerChild must be >= 1`.
    * @throws {TypeError} `initializer must be a function`, or an option of
    * the wrong type.
-   * @throws {Error} On a runtime that is neither Deno nor Bun; under Deno,
+   * @throws {Error} On a runtime that is none of Deno, Bun and Node 22 or
+   * later; under Deno,
    * for `permissions` without `--unstable-worker-options`, or when this
    * process may not read the worker modules.
    *
@@ -473,8 +476,11 @@ export class WorkerPoolExecutor extends Executor {
   #host(): EngineHost<WebCall> {
     return {
       prepare: async () => {
-        await this.#shipping.load(this.#modules);
-        this.#setup = this.#workerSetup();
+        const [Worker] = await Promise.all([
+          workerClass(),
+          this.#shipping.load(this.#modules),
+        ]);
+        this.#setup = this.#workerSetup(Worker);
       },
       start: (listener) => new WebWorker(this.#setup!, listener),
       broken: (reason, detail, cause) =>
@@ -487,7 +493,7 @@ export class WorkerPoolExecutor extends Executor {
 
   /** What every worker starts with; throws when the initializer or its
    * arguments cannot be sent. */
-  #workerSetup(): WebWorkerSetup {
+  #workerSetup(Worker: WorkerClass): WebWorkerSetup {
     let init: WebWorkerSetup["init"];
     let initKey: number | undefined;
     let initBySource: WebWorkerSetup["initBySource"];
@@ -509,6 +515,7 @@ export class WorkerPoolExecutor extends Executor {
       }
     }
     return {
+      Worker,
       entry: ENTRY,
       options: this.#options,
       shipping: this.#shipping,

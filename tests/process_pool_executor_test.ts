@@ -105,9 +105,9 @@ test("ProcessPoolExecutor() checks maxFrameBytes and runtime", () => {
       "maxFrameBytes must be an integer from 1 to 4294967295",
     ],
     [
-      { runtime: "node" },
+      { runtime: "python" },
       TypeError,
-      'runtime must be "deno" or "bun", got "node"',
+      'runtime must be "deno", "bun" or "node", got "python"',
     ],
   ];
   for (const [options, type, message] of cases) {
@@ -480,9 +480,11 @@ test("ProcessPoolExecutor({ runtime }) runs workers on the other runtime", async
 });
 
 test("ProcessPoolExecutor({ command }) starts workers through a wrapper, with the entry appended", async () => {
-  const program = runtime === "deno"
-    ? [process.execPath, "run", "-A"]
-    : [process.execPath, "run"];
+  const program = {
+    deno: [process.execPath, "run", "-A"],
+    bun: [process.execPath, "run"],
+    node: [process.execPath],
+  }[runtime];
   await using pool = new ProcessPoolExecutor({
     maxWorkers: 1,
     command: ["env", "WRAPPED_BY=env", ...program],
@@ -531,8 +533,9 @@ test("ProcessPoolExecutor({ permissions }) restricts Deno workers", async () => 
     permissions: "none",
   });
   const readEnv = pool.submit(() => process.env.HOME);
-  if (runtime === "bun") {
-    assert.equal(await readEnv, process.env.HOME); // Bun has no permissions
+  if (runtime !== "deno") {
+    // Bun and Node have no permissions.
+    assert.equal(await readEnv, process.env.HOME);
   } else {
     const error = await rejection(readEnv);
     assert.ok(error instanceof Error);

@@ -358,8 +358,8 @@ test("WorkerPoolExecutor.terminateWorkers() settles every future of a task that 
   }
 });
 
-test("WorkerPoolExecutor({ permissions }) restricts Deno workers (ignored by Bun)", async () => {
-  if (runtime === "bun") {
+test("WorkerPoolExecutor({ permissions }) restricts Deno workers (ignored by Bun and Node)", async () => {
+  if (runtime !== "deno") {
     await using pool = new WorkerPoolExecutor({
       maxWorkers: 1,
       permissions: "none",

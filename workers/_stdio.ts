@@ -41,7 +41,9 @@ export async function openStdio(): Promise<WorkerStdio> {
   // Literal specifiers: Deno loads them without read permission.
   const adapter = "Bun" in globalThis
     ? (await import("./_stdio_bun.ts")).open()
-    : (await import("./_stdio_deno.ts")).open();
+    : "Deno" in globalThis
+    ? (await import("./_stdio_deno.ts")).open()
+    : (await import("./_stdio_node.ts")).open();
   routeConsoleToStderr(adapter);
   adapter.routeExtras?.();
   return adapter;

@@ -46,3 +46,11 @@ export type WebWorkerMessage =
   | { t: "fault"; what: "error" | "rejection"; error: unknown; raw?: true }
   /** The worker is closing itself: `how` names the call, `self.close()`. */
   | { t: "closing"; how: string };
+
+/** The parts of a worker's global scope that `web_worker.ts` uses. */
+export interface WorkerScope {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  onmessage: ((event: MessageEvent) => void) | null;
+  addEventListener(type: string, listener: (event: Event) => void): void;
+  close?: () => void;
+}

@@ -38,24 +38,24 @@ import {
   runCall,
 } from "./_dispatch.ts";
 import type { FnRef, InitStage } from "./_protocol.ts";
-import type { WebParentMessage, WebWorkerMessage } from "./_web_protocol.ts";
+import type {
+  WebParentMessage,
+  WebWorkerMessage,
+  WorkerScope,
+} from "./_web_protocol.ts";
 
 type Codec = typeof import("./_codec.ts");
-
-/** The parts of the worker's global scope this module uses. */
-interface WorkerScope {
-  postMessage(message: unknown, transfer?: Transferable[]): void;
-  onmessage: ((event: MessageEvent) => void) | null;
-  addEventListener(type: string, listener: (event: Event) => void): void;
-  close?: () => void;
-}
 
 /** A namespace with an `exit` function: `Deno`, `process`. */
 interface Exiting {
   exit?: (code?: number) => never;
 }
 
-const scope = globalThis as unknown as WorkerScope;
+// Node's worker threads have no Web Worker scope: one is made for them.
+const scope: WorkerScope =
+  typeof (globalThis as { postMessage?: unknown }).postMessage === "function"
+    ? globalThis as unknown as WorkerScope
+    : (await import("./_node_scope.ts")).nodeScope();
 const table = new FunctionTable();
 
 let codec: Codec | undefined;
@@ -417,7 +417,8 @@ else announceExit(globals.process, "process.exit");
 const nativeClose = scope.close?.bind(scope);
 scope.close = (): void => {
   closingBy("self.close()");
-  // Bun's workers have no close(): ending the worker's process is the same.
+  // Bun's and Node's workers have no close(): process.exit() ends the
+  // worker alone.
   if (nativeClose !== undefined) nativeClose();
   else globals.process?.exit?.(0);
 };

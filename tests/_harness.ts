@@ -7,11 +7,13 @@
  * runs the same tests through `node:test`.
  *
  * Also the helpers the test files share: `rejection()`,
- * `assertOwnErrors()` and `untilRunning()`.
+ * `assertOwnErrors()`, `untilRunning()` and `missingPrograms()`.
  *
  * @module
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import process from "node:process";
 import { test as nodeTest } from "node:test";
 import type { Future } from "../mod.ts";
 
@@ -68,4 +70,35 @@ export async function untilRunning(future: Future<unknown>): Promise<void> {
     assert.ok(!future.done(), "the future finished before it ran");
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
+}
+
+/** The runtimes, with the oldest major version of each that is supported. */
+export const RUNTIMES = { deno: 2, bun: 1, node: 22 } as const;
+
+/**
+ * Why a test that runs other programs cannot run here: those of `programs`
+ * that are not on `PATH`, or older than the major version given. Under CI,
+ * whose `.ci/run` installs them all, a missing one throws instead.
+ *
+ * @param programs The oldest major version of each program; 0 for any.
+ * @returns The reason to skip, or `undefined` when all of them are there.
+ */
+export function missingPrograms(
+  programs: Record<string, number>,
+): string | undefined {
+  const absent = Object.entries(programs).filter(([program, major]) => {
+    try {
+      const output = execFileSync(program, ["--version"], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      });
+      return Number(/(\d+)\.\d+\.\d+/.exec(output)?.[1] ?? -1) < major;
+    } catch {
+      return true;
+    }
+  }).map(([program, major]) => major > 0 ? `${program} ${major}+` : program);
+  if (absent.length === 0) return undefined;
+  const reason = `${absent.join(" and ")} not on PATH`;
+  if (process.env.CI) throw new Error(`under CI, ${reason}`);
+  return reason;
 }

@@ -9,11 +9,12 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { test } from "./_harness.ts";
+import { missingPrograms, RUNTIMES, test } from "./_harness.ts";
 import {
   currentRuntime,
   parsePermissionFlags,
   requireRuntime,
+  type RuntimeName,
 } from "../executor/_runtime.ts";
 import {
   type ChildExit,
@@ -144,14 +145,6 @@ async function assertGoneWithin(pid: number, ms: number): Promise<void> {
 }
 
 /** Whether `program` can be started here. */
-async function available(program: string): Promise<boolean> {
-  try {
-    return (await run([program, "--version"]).exited).code === 0;
-  } catch {
-    return false;
-  }
-}
-
 function pattern(count: number): Uint8Array[] {
   return Array.from({ length: count }, (_, i) => {
     const chunk = new Uint8Array(1 + (i * 7919) % 3000);
@@ -282,10 +275,13 @@ test("spawn() forwards the child's stderr to the parent's stderr", async () => {
   assert.match(parent.child.stderrTail(), /line 29\nline 30$/);
 });
 
-test("workerCommand() runs a worker on the other runtime", async () => {
-  if (!(await available(otherRuntime))) return; // needs both on PATH
-  await assertEchoes(workerCommand(otherRuntime, fixture("echo_worker.ts")));
-});
+for (const other of Object.keys(RUNTIMES) as RuntimeName[]) {
+  if (other === runtime) continue;
+  test(`workerCommand() runs a worker on ${other}`, async () => {
+    const command = workerCommand(other, fixture("echo_worker.ts"));
+    await assertEchoes(command);
+  }, missingPrograms({ [other]: RUNTIMES[other] }));
+}
 
 test("workerCommand() starts workers whatever deno.json or package.json the cwd holds", async () => {
   const dir = mkdtempSync(join(tmpdir(), "spawn-cwd-"));

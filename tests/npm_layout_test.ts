@@ -1,8 +1,9 @@
 /**
  * The package as JSR serves it to Bun and Node: every module transpiled to a
  * `.js` file beside it, with the relative specifiers of imports rewritten to
- * `.js` and nothing else touched. Built here with esbuild, then both CPU
- * pools run from it on each runtime.
+ * `.js` and nothing else touched, under a `package.json` of `"type":
+ * "module"`. Built here with esbuild, then both CPU pools run from it on each
+ * runtime.
  *
  * The tools come from `PATH`. Where one is missing the test is skipped,
  * except under CI, whose `.ci/run` installs them all.
@@ -20,9 +21,8 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { test } from "./_harness.ts";
+import { missingPrograms, test } from "./_harness.ts";
 import { runScript } from "./_script.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -35,25 +35,6 @@ const MAIN = fileURLToPath(
  * module: the ones JSR rewrites. A URL built at run time is not one. */
 const RELATIVE_TS_IMPORT =
   /(\bfrom\s*|\bimport\s*\(\s*)(["'])(\.{1,2}\/[^"']+)\.ts\2/g;
-
-/** The version `program --version` prints, or `undefined` when it does not
- * run. */
-function versionOf(program: string): string | undefined {
-  try {
-    const output = execFileSync(program, ["--version"], { encoding: "utf8" });
-    return /\d+\.\d+\.\d+/.exec(output)?.[0];
-  } catch {
-    return undefined;
-  }
-}
-
-function missing(tools: Record<string, boolean>): string | undefined {
-  const absent = Object.keys(tools).filter((tool) => !tools[tool]);
-  if (absent.length === 0) return undefined;
-  const reason = `${absent.join(" and ")} not on PATH`;
-  if (process.env.CI) throw new Error(`under CI, ${reason}`);
-  return reason;
-}
 
 /** Builds the layout in a new directory and returns it. */
 function buildLayout(): string {
@@ -79,28 +60,26 @@ function buildLayout(): string {
     const text = readFileSync(file, "utf8");
     writeFileSync(file, text.replace(RELATIVE_TS_IMPORT, "$1$2$3.js$2"));
   }
+  writeFileSync(join(out, "package.json"), '{ "type": "module" }\n');
   return out;
 }
 
-const skip = missing({
-  esbuild: versionOf("esbuild") !== undefined,
-  bun: versionOf("bun") !== undefined,
-});
-
-test("both CPU pools run from the npm layout on Bun", async () => {
-  const layout = buildLayout();
-  try {
-    const script = runScript(
-      ["bun", MAIN, pathToFileURL(join(layout, "mod.js")).href],
-      {},
-      30_000,
-    );
-    assert.deepEqual(JSON.parse(await script.line), {
-      fromProcesses: [1, 4, 9],
-      fromWorkers: [16, 25, 36],
-    });
-    assert.deepEqual(await script.exited, { code: 0, signal: null });
-  } finally {
-    rmSync(layout, { recursive: true, force: true });
-  }
-}, skip);
+for (const [runtime, major] of [["bun", 1], ["node", 22]] as const) {
+  test(`both CPU pools run from the npm layout on ${runtime}`, async () => {
+    const layout = buildLayout();
+    try {
+      const script = runScript(
+        [runtime, MAIN, pathToFileURL(join(layout, "mod.js")).href],
+        {},
+        30_000,
+      );
+      assert.deepEqual(JSON.parse(await script.line), {
+        fromProcesses: [1, 4, 9],
+        fromWorkers: [16, 25, 36],
+      });
+      assert.deepEqual(await script.exited, { code: 0, signal: null });
+    } finally {
+      rmSync(layout, { recursive: true, force: true });
+    }
+  }, missingPrograms({ esbuild: 0, [runtime]: major }));
+}

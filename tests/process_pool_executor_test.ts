@@ -10,7 +10,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { assertOwnErrors, rejection, test } from "./_harness.ts";
+import {
+  assertOwnErrors,
+  missingPrograms,
+  rejection,
+  RUNTIMES,
+  test,
+} from "./_harness.ts";
 import { executorContract } from "./_executor_contract.ts";
 import { workerPoolContract } from "./_worker_pool_contract.ts";
 import { runContract, workerRunContract } from "./_run_contract.ts";
@@ -21,7 +27,7 @@ import {
   ShutdownError,
 } from "../mod.ts";
 import { ProcessPoolExecutor } from "../executor/process_pool_executor.ts";
-import { requireRuntime } from "../executor/_runtime.ts";
+import { requireRuntime, type RuntimeName } from "../executor/_runtime.ts";
 import { workerCommand } from "../executor/_spawn.ts";
 import { runScript, type Script } from "./_script.ts";
 import {
@@ -41,7 +47,6 @@ executorContract(
 );
 
 const runtime = requireRuntime("the process pool tests");
-const otherRuntime = runtime === "deno" ? "bun" : "deno";
 const TASKS = new URL("./fixtures/process_tasks.ts", import.meta.url);
 
 /** A pool whose workers import the tasks fixture. */
@@ -470,14 +475,23 @@ test("ProcessPoolExecutor.killWorkers() ends workers busy in a loop", async () =
 
 // ---- runtime, command, env, cwd, permissions -------------------------------
 
-test("ProcessPoolExecutor({ runtime }) runs workers on the other runtime", async () => {
-  await using pool = new ProcessPoolExecutor({
-    maxWorkers: 1,
-    runtime: otherRuntime,
-  });
-  const name = await pool.submit(() => "Bun" in globalThis ? "bun" : "deno");
-  assert.equal(name, otherRuntime);
-});
+for (const other of Object.keys(RUNTIMES) as RuntimeName[]) {
+  if (other === runtime) continue;
+  test(
+    `ProcessPoolExecutor({ runtime: "${other}" }) runs workers on ${other}`,
+    async () => {
+      await using pool = new ProcessPoolExecutor({
+        maxWorkers: 1,
+        runtime: other,
+      });
+      const name = await pool.submit(() =>
+        "Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : "node"
+      );
+      assert.equal(name, other);
+    },
+    missingPrograms({ [other]: RUNTIMES[other] }),
+  );
+}
 
 test("ProcessPoolExecutor({ command }) starts workers through a wrapper, with the entry appended", async () => {
   const program = {

@@ -1,10 +1,11 @@
 /**
- * `deno task test`: the whole suite on Deno, then on Bun, and one closing
- * line `tests: N passed, N failed` summed over both. Bun comes from `PATH`,
- * else from npm through `npx -y bun@1`, so a machine with only Node and npm
+ * `deno task test`: the whole suite on Deno, then on Bun, then on Node, and
+ * one closing line `tests: N passed, N failed` summed over the three. Bun
+ * and Node come from `PATH` (Node 22 or later), else from npm through
+ * `npx -y bun@1` and `npx -y node@24`, so a machine with only Node and npm
  * can run it after `npx -y deno@2 task test`.
  *
- * Arguments are passed to both runners (e.g. a test file to run alone).
+ * Arguments are passed to every runner (e.g. a test file to run alone).
  *
  * @module
  */
@@ -64,18 +65,31 @@ function parseBun(output: string): Counts | undefined {
   return { passed: +passed[1], failed: +failed[1] };
 }
 
-async function bunCommand(): Promise<string[]> {
+function parseNode(output: string): Counts | undefined {
+  const passed = /^ℹ pass (\d+)$/m.exec(output);
+  const failed = /^ℹ fail (\d+)$/m.exec(output);
+  if (!passed || !failed) return undefined;
+  return { passed: +passed[1], failed: +failed[1] };
+}
+
+/** `program` when `PATH` has it at `major` or later, else `fallback`. */
+async function onPath(
+  program: string,
+  major: number,
+  fallback: string[],
+): Promise<string[]> {
   try {
-    const { success } = await new Deno.Command("bun", {
+    const { success, stdout } = await new Deno.Command(program, {
       args: ["--version"],
-      stdout: "null",
+      stdout: "piped",
       stderr: "null",
     }).output();
-    if (success) return ["bun"];
+    const version = /(\d+)\.\d+\.\d+/.exec(new TextDecoder().decode(stdout));
+    if (success && version && +version[1] >= major) return [program];
   } catch {
-    // Not on PATH: fetch it from npm below.
+    // Not on PATH: fetch it from npm.
   }
-  return ["npx", "-y", "bun@1"];
+  return fallback;
 }
 
 const extra = Deno.args;
@@ -91,7 +105,7 @@ const deno = await run(
 );
 const bun = await run(
   [
-    ...await bunCommand(),
+    ...await onPath("bun", 1, ["npx", "-y", "bun@1"]),
     "test",
     "--timeout",
     "60000",
@@ -99,9 +113,27 @@ const bun = await run(
   ],
   parseBun,
 );
-const passed = deno.passed + bun.passed;
-const failed = deno.failed + bun.failed;
-console.log(`\ndeno: ${deno.passed} passed, ${deno.failed} failed`);
-console.log(`bun: ${bun.passed} passed, ${bun.failed} failed`);
+const node = await run(
+  [
+    ...await onPath("node", 22, ["npx", "-y", "node@24"]),
+    "--test",
+    "--test-reporter=spec",
+    // One file at a time, as Deno and Bun run them.
+    "--test-concurrency=1",
+    "--test-timeout=60000",
+    ...(extra.length ? extra : ["tests/*_test.ts"]),
+  ],
+  parseNode,
+);
+const results = { deno, bun, node };
+let passed = 0;
+let failed = 0;
+console.log("");
+for (const [name, counts] of Object.entries(results)) {
+  console.log(`${name}: ${counts.passed} passed, ${counts.failed} failed`);
+  passed += counts.passed;
+  failed += counts.failed;
+}
 console.log(`tests: ${passed} passed, ${failed} failed`);
-Deno.exit(deno.ok && bun.ok && failed === 0 ? 0 : 1);
+const ok = Object.values(results).every((counts) => counts.ok);
+Deno.exit(ok && failed === 0 ? 0 : 1);

@@ -5,15 +5,17 @@
  *
  * @module
  */
+import type { WorkerScope } from "../workers/_web_protocol.ts";
 
 function fib(n: number): number {
   return n < 2 ? n : fib(n - 1) + fib(n - 2);
 }
 
-const scope = globalThis as unknown as {
-  onmessage: (event: MessageEvent) => void;
-  postMessage(message: unknown): void;
-};
+// Node's worker threads get the scope the pool's workers get there.
+const scope: WorkerScope =
+  typeof (globalThis as { postMessage?: unknown }).postMessage === "function"
+    ? globalThis as unknown as WorkerScope
+    : (await import("../workers/_node_scope.ts")).nodeScope();
 scope.onmessage = (event) => {
   const message = event.data as { x?: number; fib?: number };
   scope.postMessage(

@@ -32,8 +32,9 @@
  */
 import process from "node:process";
 import { decode, encode, sectionsOf } from "../workers/_codec.ts";
+import { requireRuntime } from "../executor/_runtime.ts";
 
-const runtime = typeof Deno === "object" ? "deno" : "bun";
+const runtime = requireRuntime("the benchmarks");
 const ROWS = 1000;
 const REPETITIONS = 15;
 /** How long one block of calls should run, so that timer resolution and

@@ -1,7 +1,7 @@
 /**
- * `deno task bench`: the workloads of BENCHMARKS.md on Deno, on Bun and,
- * where `python3` is on the machine, on CPython, interleaved round by round
- * so that all of them share the machine's noise. Prints the median of every
+ * `deno task bench`: the workloads of BENCHMARKS.md on Deno, on Bun, on
+ * Node (W1-W5) and, where `python3` is on the machine, on CPython,
+ * interleaved round by round so that all of them share the machine's noise. Prints the median of every
  * figure as `name: value unit`, then the ratios.
  *
  * `BENCH_ROUNDS` (default 5) sets the rounds; each round runs every job
@@ -23,169 +23,75 @@ interface Ratio {
 
 const here = new URL(".", import.meta.url);
 const path = (file: string) => new URL(file, here).pathname;
-const deno = [Deno.execPath(), "run", "-A"];
+
+/** How each runtime runs a benchmark file. */
+const RUNTIMES: Readonly<Record<string, string[]>> = {
+  deno: [Deno.execPath(), "run", "-A"],
+  bun: ["bun"],
+  node: ["node"],
+};
+const ALL = Object.keys(RUNTIMES);
+/** Node runs W1-W5 and their floors; the codec and W6 are Deno's and Bun's. */
+const DENO_AND_BUN = ["deno", "bun"];
+
+/** A benchmark file on each of `runtimes`, then its CPython twin. */
+function jobs(file: string, runtimes: string[], python?: string): Job[] {
+  const own = runtimes.map((runtime) => ({
+    argv: [...RUNTIMES[runtime], path(file)],
+  }));
+  return python === undefined
+    ? own
+    : [...own, { argv: ["python3", path(`python/${python}`)] }];
+}
 
 const JOBS: Job[] = [
-  { argv: [...deno, path("w1_thread.ts")] },
-  { argv: ["bun", path("w1_thread.ts")] },
-  { argv: ["python3", path("python/w1_thread.py")] },
-  { argv: [...deno, path("codec.ts")] },
-  { argv: ["bun", path("codec.ts")] },
-  { argv: [...deno, path("floor_process.ts")] },
-  { argv: ["bun", path("floor_process.ts")] },
-  { argv: [...deno, path("w2_process.ts")] },
-  { argv: ["bun", path("w2_process.ts")] },
-  { argv: ["python3", path("python/w2_process.py")] },
-  { argv: [...deno, path("w3_scaling.ts")] },
-  { argv: ["bun", path("w3_scaling.ts")] },
-  { argv: ["python3", path("python/w3_scaling.py")] },
-  { argv: [...deno, path("w4_cold_start.ts")] },
-  { argv: ["bun", path("w4_cold_start.ts")] },
-  { argv: ["python3", path("python/w4_cold_start.py")] },
-  { argv: [...deno, path("w5_latency.ts")] },
-  { argv: ["bun", path("w5_latency.ts")] },
-  { argv: ["python3", path("python/w5_latency.py")] },
-  { argv: [...deno, path("w3_w5_worker.ts")] },
-  { argv: ["bun", path("w3_w5_worker.ts")] },
-  { argv: [...deno, path("w6_bulk.ts")] },
-  { argv: ["bun", path("w6_bulk.ts")] },
-  { argv: ["python3", path("python/w6_bulk.py")] },
+  ...jobs("w1_thread.ts", ALL, "w1_thread.py"),
+  ...jobs("codec.ts", DENO_AND_BUN),
+  ...jobs("floor_process.ts", ALL),
+  ...jobs("w2_process.ts", ALL, "w2_process.py"),
+  ...jobs("w3_scaling.ts", ALL, "w3_scaling.py"),
+  ...jobs("w4_cold_start.ts", ALL, "w4_cold_start.py"),
+  ...jobs("w5_latency.ts", ALL, "w5_latency.py"),
+  ...jobs("w3_w5_worker.ts", ALL),
+  ...jobs("w6_bulk.ts", DENO_AND_BUN, "w6_bulk.py"),
 ];
 
-const RATIOS: Ratio[] = [
-  {
-    name: "w1-deno-vs-cpython",
-    numerator: "w1-pool-deno",
-    denominator: "w1-pool-cpython",
-  },
-  {
-    name: "w1-bun-vs-cpython",
-    numerator: "w1-pool-bun",
-    denominator: "w1-pool-cpython",
-  },
-  {
-    name: "w1-deno-vs-limiter",
-    numerator: "w1-pool-deno",
-    denominator: "w1-limiter-deno",
-  },
-  {
-    name: "w1-bun-vs-limiter",
-    numerator: "w1-pool-bun",
-    denominator: "w1-limiter-bun",
-  },
-  {
-    name: "w2-submit-deno-vs-cpython",
-    numerator: "w2-submit-deno",
-    denominator: "w2-submit-cpython",
-  },
-  {
-    name: "w2-submit-bun-vs-cpython",
-    numerator: "w2-submit-bun",
-    denominator: "w2-submit-cpython",
-  },
-  {
-    name: "w2-submit-deno-vs-floor-16",
-    numerator: "w2-submit-deno",
-    denominator: "w2-floor-16-in-flight-deno",
-  },
-  {
-    name: "w2-submit-bun-vs-floor-16",
-    numerator: "w2-submit-bun",
-    denominator: "w2-floor-16-in-flight-bun",
-  },
-  {
-    name: "w2-submit-deno-vs-floor-1",
-    numerator: "w2-submit-deno",
-    denominator: "w2-floor-1-in-flight-deno",
-  },
-  {
-    name: "w2-submit-bun-vs-floor-1",
-    numerator: "w2-submit-bun",
-    denominator: "w2-floor-1-in-flight-bun",
-  },
-  {
-    name: "w2-map-chunk-deno-vs-cpython",
-    numerator: "w2-map-chunk-deno",
-    denominator: "w2-map-chunk-cpython",
-  },
-  {
-    name: "w2-map-chunk-bun-vs-cpython",
-    numerator: "w2-map-chunk-bun",
-    denominator: "w2-map-chunk-cpython",
-  },
-  {
-    name: "w4-deno-vs-floor",
-    numerator: "w4-process-deno",
-    denominator: "w4-floor-process-deno",
-  },
-  {
-    name: "w4-bun-vs-floor",
-    numerator: "w4-process-bun",
-    denominator: "w4-floor-process-bun",
-  },
-  {
-    name: "w5-p50-deno-vs-floor",
-    numerator: "w5-process-p50-deno",
-    denominator: "w5-floor-process-p50-deno",
-  },
-  {
-    name: "w5-p50-bun-vs-floor",
-    numerator: "w5-process-p50-bun",
-    denominator: "w5-floor-process-p50-bun",
-  },
-  {
-    name: "w4-worker-deno-vs-floor",
-    numerator: "w4-worker-deno",
-    denominator: "w4-floor-worker-deno",
-  },
-  {
-    name: "w4-worker-bun-vs-floor",
-    numerator: "w4-worker-bun",
-    denominator: "w4-floor-worker-bun",
-  },
-  {
-    name: "w5-worker-p50-deno-vs-floor",
-    numerator: "w5-worker-p50-deno",
-    denominator: "w5-floor-worker-p50-deno",
-  },
-  {
-    name: "w5-worker-p50-bun-vs-floor",
-    numerator: "w5-worker-p50-bun",
-    denominator: "w5-floor-worker-p50-bun",
-  },
+/** Ratios as `[name, numerator, denominator]`, `RT` standing for each
+ * runtime; a ratio whose figures are missing is left out. */
+const RATIO_TEMPLATES: [string, string, string][] = [
+  ["w1-RT-vs-cpython", "w1-pool-RT", "w1-pool-cpython"],
+  ["w1-RT-vs-limiter", "w1-pool-RT", "w1-limiter-RT"],
+  ["w2-submit-RT-vs-cpython", "w2-submit-RT", "w2-submit-cpython"],
+  ["w2-submit-RT-vs-floor-16", "w2-submit-RT", "w2-floor-16-in-flight-RT"],
+  ["w2-submit-RT-vs-floor-1", "w2-submit-RT", "w2-floor-1-in-flight-RT"],
+  ["w2-map-chunk-RT-vs-cpython", "w2-map-chunk-RT", "w2-map-chunk-cpython"],
+  ["w4-RT-vs-floor", "w4-process-RT", "w4-floor-process-RT"],
+  ["w5-p50-RT-vs-floor", "w5-process-p50-RT", "w5-floor-process-p50-RT"],
+  ["w4-worker-RT-vs-floor", "w4-worker-RT", "w4-floor-worker-RT"],
+  [
+    "w5-worker-p50-RT-vs-floor",
+    "w5-worker-p50-RT",
+    "w5-floor-worker-p50-RT",
+  ],
   // W6 in times: CPython's over ours is how many times faster we are; the
   // floor's over ours, what share of the pipe's speed we reach.
-  {
-    name: "w6-speedup-deno-vs-cpython",
-    numerator: "w6-round-trip-cpython",
-    denominator: "w6-round-trip-deno",
-  },
-  {
-    name: "w6-speedup-bun-vs-cpython",
-    numerator: "w6-round-trip-cpython",
-    denominator: "w6-round-trip-bun",
-  },
-  {
-    name: "w6-deno-share-of-floor",
-    numerator: "w6-floor-deno",
-    denominator: "w6-round-trip-deno",
-  },
-  {
-    name: "w6-bun-share-of-floor",
-    numerator: "w6-floor-bun",
-    denominator: "w6-round-trip-bun",
-  },
-  {
-    name: "worker-copy-vs-transfer-64mb-deno",
-    numerator: "worker-copy-64mb-deno",
-    denominator: "worker-transfer-64mb-deno",
-  },
-  {
-    name: "worker-copy-vs-transfer-64mb-bun",
-    numerator: "worker-copy-64mb-bun",
-    denominator: "worker-transfer-64mb-bun",
-  },
+  ["w6-speedup-RT-vs-cpython", "w6-round-trip-cpython", "w6-round-trip-RT"],
+  ["w6-RT-share-of-floor", "w6-floor-RT", "w6-round-trip-RT"],
+  [
+    "worker-copy-vs-transfer-64mb-RT",
+    "worker-copy-64mb-RT",
+    "worker-transfer-64mb-RT",
+  ],
 ];
+
+const RATIOS: Ratio[] = RATIO_TEMPLATES.flatMap((template) =>
+  ALL.map((runtime) => {
+    const [name, numerator, denominator] = template.map((text) =>
+      text.replace("RT", runtime)
+    );
+    return { name, numerator, denominator };
+  })
+);
 
 const rounds = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);
 const figures = new Map<string, { unit: string; values: number[] }>();
@@ -239,7 +145,7 @@ for (let round = 1; round <= rounds; round++) {
   for (const job of JOBS) await runJob(job);
 }
 // Memory once per runtime, in a fresh process.
-for (const job of JOBS.slice(0, 2)) {
+for (const job of jobs("w1_thread.ts", ALL)) {
   const [command, ...args] = job.argv;
   if (missing.has(command)) continue;
   const output = await new Deno.Command(command, {

@@ -5,18 +5,19 @@
  * With `BENCH_MEMORY=only`, the memory line instead: how much resident
  * memory grows over 1,000,000 items through `map` with `buffersize: 1000`.
  *
- * Runs under Deno and Bun. Prints `name: value unit` per repetition, with
+ * Runs under Deno, Bun and Node. Prints `name: value unit` per repetition, with
  * the runtime's name in every figure name.
  *
  * @module
  */
 import process from "node:process";
 import { ThreadPoolExecutor } from "../mod.ts";
+import { requireRuntime } from "../executor/_runtime.ts";
 
 const TASKS = 100_000;
 const WORKERS = 8;
 const REPS = Number(process.env.BENCH_REPS ?? 3);
-const runtime = typeof Deno === "object" ? "deno" : "bun";
+const runtime = requireRuntime("the benchmarks");
 // The workload is an async function by definition, awaiting nothing.
 // deno-lint-ignore require-await
 const task = async (x: number) => x + 2;

@@ -10,20 +10,21 @@
  * before the first timed one (starting them is W4's figure). The inputs are
  * built outside the timed region. The floors are in `floor_process.ts`.
  *
- * Runs under Deno and Bun. Prints `name: value unit` per repetition
+ * Runs under Deno, Bun and Node. Prints `name: value unit` per repetition
  * (`BENCH_REPS`, default 3), the runtime's name in every figure name.
  *
  * @module
  */
 import process from "node:process";
 import { ProcessPoolExecutor } from "../mod.ts";
+import { requireRuntime } from "../executor/_runtime.ts";
 
 const CALLS = 20_000;
 const ITEMS = 200_000;
 const CHUNKSIZE = 1000;
 const WORKERS = 2;
 const REPS = Number(process.env.BENCH_REPS ?? 3);
-const runtime = typeof Deno === "object" ? "deno" : "bun";
+const runtime = requireRuntime("the benchmarks");
 // One function for every call, as CPython's module-level one: it reaches
 // each worker by source once.
 const task = (x: number): number => x + 2;

@@ -19,7 +19,7 @@
  * call (encoding, frames, pipes, wake-ups) is in. The three sides run in
  * a random order (`_w3.ts`).
  *
- * Runs under Deno and Bun. Prints `name: value unit` per repetition, the
+ * Runs under Deno, Bun and Node. Prints `name: value unit` per repetition, the
  * runtime's name in every figure name. `BENCH_REPS` (default 3) repeats
  * each figure: one repetition takes about 4 s, and on a shared 2-core
  * machine single samples range from 1.1 to 3.1 (the serial side is what a
@@ -39,10 +39,11 @@ import {
   type Workload,
   WORKLOADS,
 } from "./_w3.ts";
+import { requireRuntime } from "../executor/_runtime.ts";
 
 const WORKERS = 2;
 const REPS = Number(process.env.BENCH_REPS ?? 3);
-const runtime = typeof Deno === "object" ? "deno" : "bun";
+const runtime = requireRuntime("the benchmarks");
 
 /** The floor: `children` share the calls round-robin, all sent at once. */
 async function bare(

@@ -15,7 +15,7 @@
  * - `worker-transfer-64mb` / `worker-copy-64mb`: a 64 MB `ArrayBuffer` sent
  *   to a worker and its size back, moved with `transfer()` and copied.
  *
- * Runs under Deno and Bun. Prints `name: value unit` per repetition
+ * Runs under Deno, Bun and Node. Prints `name: value unit` per repetition
  * (`BENCH_REPS`, default 3), the runtime's name in every figure name.
  *
  * @module
@@ -34,20 +34,23 @@ import {
   type Workload,
   WORKLOADS,
 } from "./_w3.ts";
+import { requireRuntime } from "../executor/_runtime.ts";
+import { workerClass } from "../executor/_web_worker_transport.ts";
 
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const COLD_STARTS = 10;
 const ROUND_TRIPS = 2_000;
 const BIG = 64 * 2 ** 20;
-const runtime = typeof Deno === "object" ? "deno" : "bun";
+const runtime = requireRuntime("the benchmarks");
 const FLOOR = new URL("./_floor_web_worker.ts", import.meta.url);
+const Worker = await workerClass();
 
 const add = (x: number): number => x + 2;
 const size = (data: ArrayBuffer): number => data.byteLength;
 
 /** A bare worker: one message out, one reply back, in order. */
 class Bare {
-  readonly worker = new Worker(FLOOR, { type: "module" });
+  readonly worker: Worker = new Worker(FLOOR, { type: "module" });
   readonly #replies: ((value: number) => void)[] = [];
 
   constructor() {

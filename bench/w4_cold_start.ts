@@ -6,17 +6,18 @@
  * is shut down (untimed) before the next. The floor (a bare child answering
  * one frame) is `w4-floor-process` of `floor_process.ts`.
  *
- * Runs under Deno and Bun. Prints `name: value unit` per repetition
+ * Runs under Deno, Bun and Node. Prints `name: value unit` per repetition
  * (`BENCH_REPS`, default 3), the runtime's name in every figure name.
  *
  * @module
  */
 import process from "node:process";
 import { ProcessPoolExecutor } from "../mod.ts";
+import { requireRuntime } from "../executor/_runtime.ts";
 
 const COLD_STARTS = 10;
 const REPS = Number(process.env.BENCH_REPS ?? 3);
-const runtime = typeof Deno === "object" ? "deno" : "bun";
+const runtime = requireRuntime("the benchmarks");
 const task = (x: number): number => x + 2;
 
 /** Milliseconds from pool creation to its first result. */

@@ -6,17 +6,18 @@
  * The floor (a bare child answering one frame) is `w5-floor-process` of
  * `floor_process.ts`.
  *
- * Runs under Deno and Bun. Prints `name: value unit` per repetition
+ * Runs under Deno, Bun and Node. Prints `name: value unit` per repetition
  * (`BENCH_REPS`, default 3), the runtime's name in every figure name.
  *
  * @module
  */
 import process from "node:process";
 import { ProcessPoolExecutor } from "../mod.ts";
+import { requireRuntime } from "../executor/_runtime.ts";
 
 const ROUND_TRIPS = 2_000;
 const REPS = Number(process.env.BENCH_REPS ?? 3);
-const runtime = typeof Deno === "object" ? "deno" : "bun";
+const runtime = requireRuntime("the benchmarks");
 const task = (x: number): number => x + 2;
 
 async function latency(pool: ProcessPoolExecutor): Promise<[number, number]> {

@@ -19,11 +19,12 @@
 import process from "node:process";
 import { ProcessPoolExecutor } from "../mod.ts";
 import { echo, residentBytes } from "./_w6_tasks.ts";
+import { requireRuntime } from "../executor/_runtime.ts";
 
 const ELEMENTS = 8 * 1024 * 1024; // 64 MiB of float64
 const PAYLOAD = ELEMENTS * Float64Array.BYTES_PER_ELEMENT;
 const REPS = Number(process.env.BENCH_REPS ?? 3);
-const runtime = typeof Deno === "object" ? "deno" : "bun";
+const runtime = requireRuntime("the benchmarks");
 
 function check(back: Float64Array): void {
   if (!(back instanceof Float64Array) || back.length !== ELEMENTS) {

@@ -53,7 +53,10 @@ export function nodeScope(): WorkerScope {
     },
   };
   // Tasks written for Web Workers call `self.close()` or `close()`.
-  const globals = globalThis as { self?: WorkerScope; close?: () => void };
+  const globals = globalThis as unknown as {
+    self?: WorkerScope;
+    close?: () => void;
+  };
   globals.self ??= scope;
   globals.close ??= () => scope.close?.();
   return scope;

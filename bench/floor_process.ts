@@ -13,8 +13,9 @@
  *   through the worker's stdio adapters, until all of it came back: the
  *   pipe's own round trip.
  *
- * Runs under Deno and Bun; prints `name: value unit` lines, the runtime's
- * name in every figure name. `BENCH_REPS` (default 3) repeats each figure.
+ * Runs under Deno, Bun and Node; prints `name: value unit` lines, the
+ * runtime's name in every figure name. `BENCH_REPS` (default 3) repeats each
+ * figure.
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
  * `deno task bench`: the workloads of BENCHMARKS.md on Deno, on Bun, on
- * Node (W1-W5) and, where `python3` is on the machine, on CPython,
+ * Node and, where `python3` is on the machine, on CPython,
  * interleaved round by round so that all of them share the machine's noise. Prints the median of every
  * figure as `name: value unit`, then the ratios.
  *
@@ -31,8 +31,6 @@ const RUNTIMES: Readonly<Record<string, string[]>> = {
   node: ["node"],
 };
 const ALL = Object.keys(RUNTIMES);
-/** Node runs W1-W5 and their floors; the codec and W6 are Deno's and Bun's. */
-const DENO_AND_BUN = ["deno", "bun"];
 
 /** A benchmark file on each of `runtimes`, then its CPython twin. */
 function jobs(file: string, runtimes: string[], python?: string): Job[] {
@@ -46,14 +44,14 @@ function jobs(file: string, runtimes: string[], python?: string): Job[] {
 
 const JOBS: Job[] = [
   ...jobs("w1_thread.ts", ALL, "w1_thread.py"),
-  ...jobs("codec.ts", DENO_AND_BUN),
+  ...jobs("codec.ts", ALL),
   ...jobs("floor_process.ts", ALL),
   ...jobs("w2_process.ts", ALL, "w2_process.py"),
   ...jobs("w3_scaling.ts", ALL, "w3_scaling.py"),
   ...jobs("w4_cold_start.ts", ALL, "w4_cold_start.py"),
   ...jobs("w5_latency.ts", ALL, "w5_latency.py"),
   ...jobs("w3_w5_worker.ts", ALL),
-  ...jobs("w6_bulk.ts", DENO_AND_BUN, "w6_bulk.py"),
+  ...jobs("w6_bulk.ts", ALL, "w6_bulk.py"),
 ];
 
 /** Ratios as `[name, numerator, denominator]`, `RT` standing for each

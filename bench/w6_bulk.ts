@@ -11,7 +11,7 @@
  * timed ones. The floor (the same bytes through a bare child's pipe) is in
  * `floor_process.ts`; CPython's figure in `python/w6_bulk.py`.
  *
- * Runs under Deno and Bun. Prints `name: value unit` per repetition
+ * Runs under Deno, Bun and Node. Prints `name: value unit` per repetition
  * (`BENCH_REPS`, default 3), the runtime's name in every figure name.
  *
  * @module

@@ -321,10 +321,10 @@ test("WorkerPoolExecutor lets a script that shuts it down with `await using` exi
   assert.deepEqual(await script.exited, EXITED);
 });
 
-if (runtime === "bun") {
+if (runtime !== "deno") {
   // Deno's Worker has no unref(): there a forgotten pool holds the process
   // open, as the README says.
-  test("WorkerPoolExecutor lets a script that never calls shutdown() exit (Bun: idle workers are unref'd)", async () => {
+  test("WorkerPoolExecutor lets a script that never calls shutdown() exit (Bun, Node: idle workers are unref'd)", async () => {
     const script = runParent("forget", 20_000);
     assert.equal(JSON.parse(await script.line).length, 2);
     assert.deepEqual(await script.exited, EXITED);

@@ -2,13 +2,16 @@
  * `deno task test`: the whole suite on Deno, then on Bun, then on Node, and
  * one closing line `tests: N passed, N failed` summed over the three. Bun
  * and Node come from `PATH` (Node 22 or later), else from npm through
- * `npx -y bun@1` and `npx -y node@24`, so a machine with only Node and npm
- * can run it after `npx -y deno@2 task test`.
+ * `npx -y bun@1` and `npx -y node@24`, whose folders then join the suites'
+ * `PATH`: a machine with only Node and npm runs it all, cross-runtime tests
+ * included, after `npx -y deno@2 task test`.
  *
  * Arguments are passed to every runner (e.g. a test file to run alone).
  *
  * @module
  */
+import { existsSync } from "node:fs";
+import { delimiter, dirname, join } from "node:path";
 
 interface Counts {
   passed: number;
@@ -26,7 +29,7 @@ async function run(
     stderr: "piped",
     stdin: "null",
     // Plain text, so that the summaries can be read back.
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", PATH },
   }).spawn();
   const collected: string[] = [];
   const decoder = () => new TextDecoderStream();
@@ -73,11 +76,17 @@ function parseNode(output: string): Counts | undefined {
 }
 
 /** `program` when `PATH` has it at `major` or later, else `fallback`. */
-async function onPath(
+/**
+ * The command that runs `program` at version `major` or later: the one on
+ * `PATH`, else the one npm fetches through `npx -y <npm>`, whose `.bin`
+ * folder then joins the suites' `PATH` so that the tests which start this
+ * runtime find it too.
+ */
+async function locate(
   program: string,
   major: number,
-  fallback: string[],
-): Promise<string[]> {
+  npm: string,
+): Promise<string> {
   try {
     const { success, stdout } = await new Deno.Command(program, {
       args: ["--version"],
@@ -85,15 +94,33 @@ async function onPath(
       stderr: "null",
     }).output();
     const version = /(\d+)\.\d+\.\d+/.exec(new TextDecoder().decode(stdout));
-    if (success && version && +version[1] >= major) return [program];
+    if (success && version && +version[1] >= major) return program;
   } catch {
     // Not on PATH: fetch it from npm.
   }
-  return fallback;
+  console.log(`\n$ npx -y ${npm}`);
+  const { success, stdout } = await new Deno.Command("npx", {
+    args: ["-y", npm, "--print", "process.execPath"],
+    stdout: "piped",
+    stdin: "null",
+  }).output();
+  const executable = new TextDecoder().decode(stdout).trim();
+  if (!success || executable === "") throw new Error(`npx -y ${npm} failed`);
+  // npx installs into …/node_modules/<package>/bin/, beside …/node_modules/.bin
+  const bin = join(dirname(executable), "..", "..", ".bin");
+  if (!existsSync(join(bin, program))) return executable;
+  paths.unshift(bin);
+  return join(bin, program);
 }
 
+/** Folders put before `PATH` for the suites. */
+const paths: string[] = [];
+const bun = await locate("bun", 1, "bun@1");
+const node = await locate("node", 22, "node@24");
+const PATH = [...paths, Deno.env.get("PATH") ?? ""].join(delimiter);
+
 const extra = Deno.args;
-const deno = await run(
+const denoCounts = await run(
   [
     Deno.execPath(),
     "test",
@@ -103,9 +130,9 @@ const deno = await run(
   ],
   parseDeno,
 );
-const bun = await run(
+const bunCounts = await run(
   [
-    ...await onPath("bun", 1, ["npx", "-y", "bun@1"]),
+    bun,
     "test",
     "--timeout",
     "60000",
@@ -113,9 +140,9 @@ const bun = await run(
   ],
   parseBun,
 );
-const node = await run(
+const nodeCounts = await run(
   [
-    ...await onPath("node", 22, ["npx", "-y", "node@24"]),
+    node,
     "--test",
     "--test-reporter=spec",
     // One file at a time, as Deno and Bun run them.
@@ -125,7 +152,7 @@ const node = await run(
   ],
   parseNode,
 );
-const results = { deno, bun, node };
+const results = { deno: denoCounts, bun: bunCounts, node: nodeCounts };
 let passed = 0;
 let failed = 0;
 console.log("");

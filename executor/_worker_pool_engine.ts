@@ -12,9 +12,9 @@
  * @module
  */
 import { ShutdownError, WorkerDiedError } from "../future/errors.ts";
-import type { Future } from "../future/future.ts";
+import { Future } from "../future/future.ts";
 import type { ExecutorStats } from "./executor.ts";
-import { CallLimits, type RunOptions } from "./_call_limits.ts";
+import { CallLimits, checkCall, type RunOptions } from "./_call_limits.ts";
 import { Queue } from "./_queue.ts";
 import type { InitStage } from "../workers/_protocol.ts";
 
@@ -241,6 +241,44 @@ export class WorkerPoolEngine<I extends EngineItem> {
   assertOpen(): void {
     if (this.#broken !== undefined) throw this.#broken();
     if (this.#shutdown) throw new ShutdownError();
+  }
+
+  /**
+   * The future of one call of `submit()` or `run()`: the call is checked and
+   * made into an item by `make`, then queued. A bad argument, or arguments
+   * that `make` cannot send, fail this future only.
+   *
+   * @param fn The function.
+   * @param args Its arguments.
+   * @param options The limits of `run()`; `undefined` for `submit()`.
+   * @param make Builds the item that carries the call: one function per
+   * pool, so that a call allocates no closure.
+   * @returns The call's future.
+   * @throws What {@linkcode assertOpen} throws.
+   */
+  call<T>(
+    fn: (...args: never[]) => unknown,
+    args: unknown[],
+    options: RunOptions | undefined,
+    make: (
+      future: Future<unknown>,
+      fn: (...args: never[]) => unknown,
+      args: unknown[],
+    ) => I,
+  ): Future<T> {
+    this.assertOpen();
+    const future = new Future<T>();
+    let limits: RunOptions | undefined;
+    let item: I;
+    try {
+      limits = checkCall(fn, args, options);
+      item = make(future as Future<unknown>, fn, args);
+    } catch (error) {
+      future.setException(error);
+      return future;
+    }
+    this.submit(item, limits);
+    return future;
   }
 
   /**

@@ -13,7 +13,7 @@ import {
   type ShutdownOptions,
 } from "./executor.ts";
 import type { BatchResult } from "./_map.ts";
-import { checkCall, type RunOptions } from "./_call_limits.ts";
+import type { RunOptions } from "./_call_limits.ts";
 import {
   checkInitializer,
   checkMaxTasksPerChild,
@@ -348,19 +348,7 @@ export class ProcessPoolExecutor extends Executor {
     args: A,
     options: RunOptions | undefined,
   ): Future<Awaited<R>> {
-    this.assertOpen();
-    const future = new Future<Awaited<R>>();
-    let limits: RunOptions | undefined;
-    let wire: unknown;
-    try {
-      limits = checkCall(fn, args, options);
-      wire = encodeArgs(args);
-    } catch (error) {
-      future.setException(error);
-      return future;
-    }
-    this.#engine.submit(new Call(future as Future<unknown>, fn, wire), limits);
-    return future;
+    return this.#engine.call(fn as never, args, options, makeCall);
   }
 
   /**
@@ -544,4 +532,14 @@ function checkRuntime(
  * local file (which both runtimes run), else its URL. */
 function entryArgument(entry: URL): string {
   return entry.protocol === "file:" ? filePath(entry) : entry.href;
+}
+
+/** A call for the engine: its arguments encoded now, so that any the codec
+ * rejects fail its own future. */
+function makeCall(
+  future: Future<unknown>,
+  fn: (...args: never[]) => unknown,
+  args: unknown[],
+): Call {
+  return new Call(future, fn, encodeArgs(args));
 }

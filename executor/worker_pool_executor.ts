@@ -18,7 +18,7 @@ import {
   type ShutdownOptions,
 } from "./executor.ts";
 import type { BatchOutcome } from "./_map.ts";
-import { checkCall, type RunOptions } from "./_call_limits.ts";
+import type { RunOptions } from "./_call_limits.ts";
 import {
   checkInitializer,
   checkMaxTasksPerChild,
@@ -349,22 +349,7 @@ export class WorkerPoolExecutor extends Executor {
     args: A,
     options: RunOptions | undefined,
   ): Future<Awaited<R>> {
-    this.assertOpen();
-    const future = new Future<Awaited<R>>();
-    let limits: RunOptions | undefined;
-    let taken: Taken;
-    try {
-      limits = checkCall(fn, args, options);
-      taken = take(args);
-    } catch (error) {
-      future.setException(error);
-      return future;
-    }
-    this.#engine.submit(
-      new WebCall(future as Future<unknown>, fn, taken.args, taken.transfer),
-      limits,
-    );
-    return future;
+    return this.#engine.call(fn as never, args, options, makeCall);
   }
 
   /**
@@ -587,4 +572,15 @@ function takeBatch(batch: readonly unknown[][]): {
     }
   });
   return { lists, failures, transfer };
+}
+
+/** A call for the engine: its arguments checked for cloning now, so that
+ * one that cannot travel fails its own future. */
+function makeCall(
+  future: Future<unknown>,
+  fn: (...args: never[]) => unknown,
+  args: unknown[],
+): WebCall {
+  const { args: taken, transfer } = take(args);
+  return new WebCall(future, fn, taken, transfer);
 }

@@ -10,7 +10,7 @@ import type { StdioAdapter } from "./_stdio.ts";
 /**
  * The worker's stdio under Node: stdin as `process.stdin`'s chunks, stdout
  * through `process.stdout`, which writes to a pipe synchronously on Linux
- * and macOS and queues in order elsewhere.
+ * and queues in order elsewhere.
  *
  * @returns The adapter.
  */

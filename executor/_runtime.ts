@@ -166,19 +166,21 @@ export async function startupPermissions(): Promise<
 function permissionFlag(arg: string):
   | { kind: string; name: DenoPermissionName; values?: string[] }
   | undefined {
-  const match = /^-([A-Z])(?:=(.*))?$/.exec(arg) ??
-    /^--(allow|deny)-([a-z]+)(?:=(.*))?$/.exec(arg);
-  if (match === null) return undefined;
-  const [kind, name, value] = match.length === 3
-    ? ["allow", SHORT_FLAGS[match[1]], match[2]]
-    : [match[1], match[2], match[3]];
-  if (!(DENO_PERMISSION_NAMES as readonly string[]).includes(name)) {
+  const short = /^-([A-Z])(=.*)?$/.exec(arg);
+  const long = short
+    ? `--allow-${SHORT_FLAGS[short[1]]}${short[2] ?? ""}`
+    : arg;
+  const match = /^--(allow|deny)-([a-z]+)(?:=(.*))?$/.exec(long);
+  if (
+    match === null ||
+    !(DENO_PERMISSION_NAMES as readonly string[]).includes(match[2])
+  ) {
     return undefined;
   }
   return {
-    kind,
-    name: name as DenoPermissionName,
-    values: value === undefined ? undefined : value.split(","),
+    kind: match[1],
+    name: match[2] as DenoPermissionName,
+    values: match[3]?.split(","),
   };
 }
 
@@ -192,9 +194,13 @@ const SHORT_FLAGS: Readonly<Record<string, DenoPermissionName>> = {
   S: "sys",
 };
 
-/** Permissions whose values are paths, which Deno resolves against the
+/** The permissions whose values are paths, which Deno resolves against the
  * directory it started in. */
-const PATH_VALUED: readonly string[] = ["read", "write", "ffi"];
+export const PATH_PERMISSIONS: readonly DenoPermissionName[] = [
+  "read",
+  "write",
+  "ffi",
+];
 
 /**
  * The permissions that Deno command line flags grant; other arguments are
@@ -216,7 +222,7 @@ export function parsePermissionFlags(
     if (flag === undefined) continue;
     const { kind, name, values } = flag;
     const absolute = values?.map((value) =>
-      PATH_VALUED.includes(name) ? resolve(cwd, value) : value
+      PATH_PERMISSIONS.includes(name) ? resolve(cwd, value) : value
     );
     (held[name] ??= []).push(
       `--${kind}-${name}${absolute ? `=${absolute.join(",")}` : ""}`,

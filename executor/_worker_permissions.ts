@@ -17,17 +17,9 @@ import {
   DENO_PERMISSION_NAMES,
   type DenoPermissionName,
   mainModuleConfig,
+  PATH_PERMISSIONS,
 } from "./_runtime.ts";
 import { filePath, type WorkerPermissions } from "./_spawn.ts";
-
-/** Permissions whose lists are paths: relative ones resolve against the
- * current directory, as the process pool's workers see them (Deno would
- * resolve them against the worker's entry file). */
-const PATH_PERMISSIONS: readonly DenoPermissionName[] = [
-  "read",
-  "write",
-  "ffi",
-];
 
 /**
  * The `deno.permissions` option of the pool's workers.
@@ -114,6 +106,8 @@ function denoOptions(permissions: WorkerPermissions): Deno.PermissionOptions {
 }
 
 function permissionValue(name: DenoPermissionName, value: string | URL) {
+  // Relative paths resolve against the current directory, as the process
+  // pool's workers see them (Deno would resolve them against the entry).
   if (!PATH_PERMISSIONS.includes(name)) return String(value);
   const path = value instanceof URL ? filePath(value) : String(value);
   return isAbsolute(path) ? path : resolve(process.cwd(), path);

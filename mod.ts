@@ -58,8 +58,6 @@ export {
   type WaitOptions,
 } from "./future/wait.ts";
 export {
-  type BatchOutcome,
-  type BatchResult,
   type BatchValues,
   Executor,
   type ExecutorStats,

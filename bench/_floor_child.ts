@@ -7,11 +7,9 @@
  * @module
  */
 import { requireRuntime } from "../executor/_runtime.ts";
-import {
-  type ChildProcess,
-  spawnFor,
-  workerCommand,
-} from "../executor/_spawn.ts";
+import type { ChildProcess } from "../executor/_child_process.ts";
+import { spawnFor } from "../executor/_spawn.ts";
+import { workerCommand } from "../executor/_worker_command.ts";
 import { FrameReader, FrameWriter } from "../workers/_protocol.ts";
 
 /** What the floor worker answers: `x + 2`, or `fib(n)`. */

@@ -7,7 +7,8 @@
  * @module
  */
 import { TimeoutError } from "../future/errors.ts";
-import type { Future } from "../future/future.ts";
+import { Future } from "../future/future.ts";
+import { checkSignal, checkTimeout } from "../future/_timeout.ts";
 import { describe } from "./_options.ts";
 
 /** The options of `Executor.run()`. */
@@ -27,10 +28,54 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
+/** Which method a call came through, for its error messages. */
+export type CallMethod = "submit" | "run";
+
 /**
- * Checks a call of `submit()` (no `options`) or of `run()` (`options`, an
- * empty object when the caller passed none).
+ * The future of one call of `submit()` or `run()`: the call is checked,
+ * then handed to `accept`, which queues it. A bad argument, or one that
+ * `accept` refuses by throwing (before it queues anything), fails this
+ * future only.
  *
+ * @param method The method the call came through.
+ * @param fn What the caller passed as the function.
+ * @param args What the caller passed as the argument list.
+ * @param options What the caller of `run()` passed as options.
+ * @param accept Queues the checked call with its limits, if any: a method
+ * of the pool, so that a call allocates no closure.
+ * @returns The call's future.
+ */
+export function newCall<T>(
+  method: CallMethod,
+  fn: unknown,
+  args: unknown,
+  options: unknown,
+  accept: (
+    future: Future<unknown>,
+    fn: (...args: never[]) => unknown,
+    args: unknown[],
+    limits: RunOptions | undefined,
+  ) => void,
+): Future<T> {
+  const future = new Future<T>();
+  try {
+    const limits = checkCall(method, fn, args, options);
+    accept(
+      future as Future<unknown>,
+      fn as (...args: never[]) => unknown,
+      args as unknown[],
+      limits,
+    );
+  } catch (error) {
+    future.setException(error);
+  }
+  return future;
+}
+
+/**
+ * Checks a call of `submit()` or `run()`.
+ *
+ * @param method The method the call came through.
  * @param fn What the caller passed as the function.
  * @param args What the caller passed as the argument list.
  * @param options What the caller of `run()` passed as options.
@@ -38,18 +83,18 @@ export interface RunOptions {
  * @throws {TypeError} For a `fn` that is not a function; see
  * {@linkcode checkRun} for the rest.
  */
-export function checkCall(
+function checkCall(
+  method: CallMethod,
   fn: unknown,
   args: unknown,
   options: unknown,
 ): RunOptions | undefined {
   if (typeof fn !== "function") {
-    const method = options === undefined ? "submit" : "run";
     throw new TypeError(
       `${method}() needs a function to call, got ${describe(fn)}`,
     );
   }
-  return options === undefined ? undefined : checkRun(args, options);
+  return method === "submit" ? undefined : checkRun(args, options);
 }
 
 /**
@@ -81,24 +126,27 @@ export function checkRun(
     );
   }
   const { timeout, signal } = options as RunOptions;
-  if (timeout !== undefined) {
-    if (typeof timeout !== "number") {
-      throw new TypeError(
-        `timeout must be a number of milliseconds, got ${describe(timeout)}`,
-      );
-    }
-    if (!(timeout >= 0)) {
-      throw new RangeError(
-        `timeout must be a number of milliseconds >= 0, got ${timeout}`,
-      );
-    }
-  }
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(
-      `signal must be an AbortSignal, got ${describe(signal)}`,
-    );
-  }
+  checkTimeout(timeout);
+  checkSignal(signal);
   return timeout === undefined && signal === undefined ? undefined : options;
+}
+
+/**
+ * Watches the limits of a call that is about to be queued.
+ *
+ * @param future The call's future.
+ * @param limits Its limits, checked.
+ * @param interrupt Ends the call; see {@linkcode CallLimits}.
+ * @returns The watch, or `undefined` when the signal had aborted already
+ * (the call is interrupted, and must not be queued).
+ */
+export function watchLimits(
+  future: Future<unknown>,
+  limits: RunOptions,
+  interrupt: (reason: unknown) => void,
+): CallLimits | undefined {
+  const watch = new CallLimits(future, limits, interrupt);
+  return future.done() ? undefined : watch;
 }
 
 /**

@@ -9,7 +9,7 @@ import { isAbsolute, resolve } from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
 import { DataCloneError } from "../workers/_codec.ts";
-import type { FnRef } from "../workers/_protocol.ts";
+import type { FnRef } from "../workers/_messages.ts";
 
 /** A function sent by source: its pool-wide key and its text. */
 export interface SourceRef {

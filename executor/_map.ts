@@ -5,15 +5,22 @@
  * @module
  */
 import type { Future } from "../future/future.ts";
-import { checkTimeout, remaining } from "../future/_timeout.ts";
-
-/** The outcome of one call of a batch: `[true, result]` or `[false, error]`. */
-export type BatchOutcome<R> = readonly [true, R] | readonly [false, unknown];
+import { checkSignal, checkTimeout, remaining } from "../future/_timeout.ts";
 
 /**
- * The outcomes of a batch without an array per call: `values[i]` is the
- * result of call `i`, unless `errors` holds an exception for `i` (then
- * `values[i]` is meaningless).
+ * The outcomes of a batch of calls, without an array per call: `values[i]`
+ * is the result of call `i`, unless `errors` holds an exception for `i`
+ * (then `values[i]` is meaningless).
+ *
+ * @example
+ * ```ts
+ * import type { BatchValues } from "@concurrent/futures";
+ *
+ * const outcomes: BatchValues<number> = {
+ *   values: [1, 0, 3],
+ *   errors: new Map([[1, new RangeError("too small")]]),
+ * };
+ * ```
  */
 export interface BatchValues<R> {
   /** One entry per call, in order. */
@@ -22,17 +29,13 @@ export interface BatchValues<R> {
   readonly errors: ReadonlyMap<number, unknown> | undefined;
 }
 
-/** What the future of a batch holds: one outcome per call, in one form or
- * the other. */
-export type BatchResult<R> = readonly BatchOutcome<R>[] | BatchValues<R>;
-
 /** How the iterator reaches its executor. */
 export interface MapSource<A extends unknown[], R> {
   /** Throws what `submit()` would throw now (shutdown, broken). */
   assertOpen(): void;
   submit(args: A): Future<R>;
   /** Present on executors that batch calls (`chunksize > 1`). */
-  submitBatch: ((batch: A[]) => Future<BatchResult<R>>) | undefined;
+  submitBatch: ((batch: A[]) => Future<BatchValues<R>>) | undefined;
 }
 
 /** The validated options of one `map()` call. */
@@ -56,7 +59,7 @@ type Inputs = readonly (Iterable<unknown> | AsyncIterable<unknown>)[];
 /** A submitted call, or a batch of calls, waiting to be yielded. */
 type Entry<R> =
   | { readonly batch: false; readonly future: Future<R> }
-  | { readonly batch: true; readonly future: Future<BatchResult<R>> };
+  | { readonly batch: true; readonly future: Future<BatchValues<R>> };
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
@@ -162,7 +165,7 @@ export class MapIterator<A extends unknown[], R>
       this.#current = entry;
       this.#refill();
       const { deadline } = this.#settings;
-      let result: R | BatchResult<R>;
+      let result: R | BatchValues<R>;
       try {
         result = deadline === Infinity
           ? await entry.future
@@ -175,38 +178,15 @@ export class MapIterator<A extends unknown[], R>
       }
       this.#throwIfAborted();
       if (!entry.batch) return { done: false, value: result as R };
-      this.#takeBatch(result as BatchResult<R>);
+      const batch = result as BatchValues<R>;
+      this.#values = batch.values;
+      this.#errors = batch.errors;
+      this.#valueAt = 0;
       return this.#nextOutcome();
     } finally {
       this.#current = undefined;
       this.#outstanding--;
     }
-  }
-
-  /** Makes `result` the batch whose results `next()` serves. */
-  #takeBatch(result: BatchResult<R>): void {
-    this.#valueAt = 0;
-    if (!Array.isArray(result)) {
-      const batch = result as BatchValues<R>;
-      this.#values = batch.values;
-      this.#errors = batch.errors;
-      return;
-    }
-    // An array of outcomes, as executors of our users may return.
-    const outcomes = result as readonly BatchOutcome<R>[];
-    const values: R[] = [];
-    let errors: Map<number, unknown> | undefined;
-    for (let i = 0; i < outcomes.length; i++) {
-      const outcome = outcomes[i];
-      if (outcome[0]) {
-        values.push(outcome[1]);
-      } else {
-        values.push(undefined as R);
-        (errors ??= new Map()).set(i, outcome[1]);
-      }
-    }
-    this.#values = values;
-    this.#errors = errors;
   }
 
   #nextOutcome(): IteratorResult<R, undefined> {
@@ -321,9 +301,7 @@ export class MapIterator<A extends unknown[], R>
 
 function settingsOf(options: IteratorOptions): MapSettings {
   const { timeout, chunksize = 1, buffersize, signal } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError("signal must be an AbortSignal or undefined");
-  }
+  checkSignal(signal);
   if (buffersize !== undefined && !Number.isInteger(buffersize)) {
     throw new TypeError("buffersize must be an integer or undefined");
   }

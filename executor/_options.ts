@@ -73,3 +73,21 @@ export function checkOnWorkerDeath(
   }
   return onWorkerDeath;
 }
+
+/** Returns `modules` as a list, `[]` when it is `undefined`. */
+export function checkModules(modules: unknown): readonly (string | URL)[] {
+  if (modules === undefined) return [];
+  if (
+    !Array.isArray(modules) ||
+    !modules.every((module) =>
+      typeof module === "string" || module instanceof URL
+    )
+  ) {
+    throw new TypeError(
+      `modules must be a list of module URLs or paths, got ${
+        describe(modules)
+      }: modules: ["./tasks.ts"]`,
+    );
+  }
+  return modules;
+}

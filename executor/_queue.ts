@@ -61,7 +61,7 @@ export class Queue<T> {
   }
 
   /** Removes and returns every item, front first. */
-  drain(): T[] {
+  takeAll(): T[] {
     const rest = this.#items.slice(this.#head) as T[];
     this.#items = [];
     this.#head = 0;

@@ -1,5 +1,5 @@
 /**
- * The Bun half of `_spawn.ts`: children started with `Bun.spawn`.
+ * The Bun adapter of `_child_process.ts`: children started with `Bun.spawn`.
  *
  * In Bun, `Subprocess.unref()` does not cover a pending read on the child's
  * stdout or stderr stream: that read alone keeps the parent alive. So an
@@ -17,7 +17,7 @@ import {
   spawnError,
   type SpawnOptions,
   StderrTail,
-} from "./_spawn.ts";
+} from "./_child_process.ts";
 import { type FileSink, OrderedSink } from "../workers/_bun_sink.ts";
 
 /** The part of Bun's `Subprocess` used here. */

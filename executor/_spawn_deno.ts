@@ -1,5 +1,5 @@
 /**
- * The Deno half of `_spawn.ts`: children started with `Deno.Command`.
+ * The Deno adapter of `_child_process.ts`: children started with `Deno.Command`.
  *
  * `ChildProcess.unref()` in Deno also unrefs the pending reads on the
  * child's stdout and stderr, so an idle, unref'd child lets the parent exit.
@@ -14,7 +14,7 @@ import {
   spawnError,
   type SpawnOptions,
   StderrTail,
-} from "./_spawn.ts";
+} from "./_child_process.ts";
 
 /** A Linux pipe holds 64 KiB, so no single read returns more. */
 const READ_BYTES = 64 * 1024;

@@ -1,5 +1,5 @@
 /**
- * The Node half of `_spawn.ts`: children started with `node:child_process`.
+ * The Node adapter of `_child_process.ts`: children started with `node:child_process`.
  *
  * A child's pipes are sockets of their own: `unref()` must let go of them
  * as well as of the child, or an idle worker's open stdout keeps the parent
@@ -23,7 +23,7 @@ import {
   spawnError,
   type SpawnOptions,
   StderrTail,
-} from "./_spawn.ts";
+} from "./_child_process.ts";
 
 /**
  * Starts a child with piped stdin, stdout and stderr.

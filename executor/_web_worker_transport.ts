@@ -1,8 +1,7 @@
 /**
  * The worker pool's transport: a module Web Worker spoken to with
- * `postMessage`, and the calls that cross to it. Values go by structured
- * clone (buffers wrapped with `transfer()` move instead); exceptions come
- * back in the value codec.
+ * `postMessage`. Values go by structured clone (buffers wrapped with
+ * `transfer()` move instead); exceptions come back in the value codec.
  *
  * How a worker ends, and how the pool learns of it:
  * - an error thrown, or a rejection left unhandled, outside any call: the
@@ -18,129 +17,26 @@
  *
  * @module
  */
-import type { Future } from "../future/future.ts";
 import { DataCloneError, decode } from "../workers/_codec.ts";
 import type {
   WebParentMessage,
   WebWorkerMessage,
 } from "../workers/_web_protocol.ts";
-import type { BatchOutcome } from "./_map.ts";
-import { currentRuntime } from "./_runtime.ts";
-import type {
-  EngineItem,
-  EngineWorker,
-  WorkerListener,
-} from "./_worker_pool_engine.ts";
+import { currentRuntime } from "../workers/_runtime.ts";
+import type { EngineWorker, WorkerListener } from "./_worker_transport.ts";
 import { type FunctionShipping, refFor } from "./_function_shipping.ts";
 import {
+  columnsOf,
   encodeArgs,
+  type RemoteCall,
   remoteError,
   withClosureHint,
-} from "./_process_transport.ts";
+} from "./_remote_call.ts";
 
 type AnyFunction = (...args: never[]) => unknown;
 
-/** What a batch carries besides its argument lists. */
-interface BatchState {
-  /** The items that failed here (their arguments cannot be cloned), by
-   * index; the worker is sent the others. */
-  readonly failures: Map<number, unknown>;
-}
-
-/**
- * One submitted call, or one batch of calls of `map({ chunksize })`.
- */
-export class WebCall implements EngineItem {
-  readonly future: Future<unknown>;
-  readonly fn: AnyFunction;
-  /** The arguments; for a batch, one argument list per item. */
-  readonly args: unknown[];
-  /** Buffers that move with the arguments instead of being copied. */
-  readonly transfer: Transferable[] | undefined;
-  readonly batch: BatchState | undefined;
-  /** Whether `fn` went by source, so that a ReferenceError gets the hint. */
-  bySource = false;
-
-  constructor(
-    future: Future<unknown>,
-    fn: AnyFunction,
-    args: unknown[],
-    transfer: Transferable[] | undefined,
-    batch?: BatchState,
-  ) {
-    this.future = future;
-    this.fn = fn;
-    this.args = args;
-    this.transfer = transfer;
-    this.batch = batch;
-  }
-
-  /** The argument lists the worker is sent (a batch's, less its failures). */
-  sentArgs(): unknown[] {
-    const failures = this.batch?.failures;
-    if (failures === undefined || failures.size === 0) return this.args;
-    return this.args.filter((_, i) => !failures.has(i));
-  }
-
-  get calls(): number {
-    return this.batch === undefined ? 1 : this.args.length;
-  }
-
-  /** Settles the future with the worker's answer.
-   * @returns How many calls failed. */
-  settle(ok: boolean, payload: unknown): number {
-    try {
-      if (!ok) {
-        this.future.setException(this.#rebuild(decode(payload)));
-        return this.calls;
-      }
-      if (this.batch === undefined) {
-        this.future.setResult(payload);
-        return 0;
-      }
-      const remote = payload as [boolean, unknown][];
-      let failed = this.batch.failures.size;
-      for (const outcome of remote) {
-        if (outcome[0]) continue;
-        outcome[1] = this.#rebuild(decode(outcome[1]));
-        failed++;
-      }
-      this.future.setResult(merge(remote, this.args.length, this.batch));
-      return failed;
-    } catch (error) {
-      // A malformed answer fails this call only.
-      if (!this.future.done()) this.future.setException(error);
-      return this.calls;
-    }
-  }
-
-  #rebuild(error: unknown): unknown {
-    return this.bySource
-      ? withClosureHint(remoteError(error), this.fn)
-      : remoteError(error);
-  }
-}
-
-/** A batch's outcomes: the worker's, for the items sent, around the local
- * failures. The worker's array is reused when nothing failed here. */
-function merge(
-  remote: [boolean, unknown][],
-  size: number,
-  batch: BatchState,
-): BatchOutcome<unknown>[] {
-  const { failures } = batch;
-  if (failures.size === 0) return remote as BatchOutcome<unknown>[];
-  const outcomes: BatchOutcome<unknown>[] = [];
-  let next = 0;
-  for (let i = 0; i < size; i++) {
-    outcomes.push(
-      failures.has(i)
-        ? [false, failures.get(i)]
-        : remote[next++] as BatchOutcome<unknown>,
-    );
-  }
-  return outcomes;
-}
+/** A call or a batch, as posted. */
+type CallMessage = WebParentMessage & { t: "call" | "batch" };
 
 /**
  * The error for arguments that structured clone rejected: the codec's,
@@ -209,7 +105,7 @@ interface Referable {
 let workers = 0;
 
 /** A Web Worker, for the engine. */
-export class WebWorker implements EngineWorker<WebCall> {
+export class WebWorker implements EngineWorker<RemoteCall> {
   readonly #worker: Worker;
   readonly #listener: WorkerListener;
   readonly #shipping: FunctionShipping;
@@ -218,8 +114,8 @@ export class WebWorker implements EngineWorker<WebCall> {
   readonly #name: string;
   /** The source keys this worker has been sent. */
   readonly #sent = new Set<number>();
-  #messages: WebParentMessage[] = [];
-  #calls: WebCall[] = [];
+  #messages: CallMessage[] = [];
+  #calls: RemoteCall[] = [];
   #transfer: Transferable[] = [];
   #faulted = false;
   #ended = false;
@@ -260,17 +156,14 @@ export class WebWorker implements EngineWorker<WebCall> {
     if (setup.initKey !== undefined) this.#sent.add(setup.initKey);
   }
 
-  send(id: number, call: WebCall): void {
+  send(id: number, call: RemoteCall): void {
     const fn = refFor(this.#shipping.ship(call.fn), this.#sent);
     if ("k" in fn) {
       call.bySource = true;
       this.#sent.add(fn.k);
     }
-    this.#messages.push(
-      call.batch === undefined
-        ? { t: "call", id, fn, args: call.args }
-        : { t: "batch", id, fn, args: call.sentArgs() as unknown[][] },
-    );
+    const t = call.batch === undefined ? "call" : "batch";
+    this.#messages.push({ t, id, fn, args: call.args } as CallMessage);
     this.#calls.push(call);
     if (call.transfer !== undefined) {
       for (const buffer of call.transfer) this.#transfer.push(buffer);
@@ -306,8 +199,8 @@ export class WebWorker implements EngineWorker<WebCall> {
   /** Posts `messages[start..end)` in one message, or one by one when some
    * argument cannot be cloned, to fail that call only. */
   #post(
-    messages: WebParentMessage[],
-    calls: WebCall[],
+    messages: CallMessage[],
+    calls: RemoteCall[],
     start: number,
     end: number,
   ): void {
@@ -336,50 +229,48 @@ export class WebWorker implements EngineWorker<WebCall> {
     else worker.unref?.();
   }
 
-  #postAlone(message: WebParentMessage, call: WebCall): void {
-    if (message.t !== "call" && message.t !== "batch") return;
+  /** Posts one call of a run that could not be posted whole. A call that
+   * cannot be cloned fails; a batch loses the items that cannot. */
+  #postAlone(message: CallMessage, call: RemoteCall): void {
+    // An earlier call of the run may have failed to deliver this source.
+    if ("k" in message.fn && !this.#sent.has(message.fn.k)) {
+      message.fn = this.#shipping.ship(call.fn);
+    }
+    if (message.t === "batch") this.#dropUncloneable(message, call);
     try {
       this.#worker.postMessage([message]);
-      return;
     } catch (error) {
-      if (message.t === "call") {
-        call.future.setException(argumentsError(call.args, error));
-      } else if (this.#postSendable(message, call)) return;
+      if ("src" in message.fn) this.#sent.delete(message.fn.k);
+      return this.#listener.callFailed(
+        message.id,
+        argumentsError(message.args as unknown[], error),
+      );
     }
-    // The worker answers in order: it must still answer this id.
-    const fn = "src" in message.fn ? message.fn : undefined;
-    this.#worker.postMessage([{ t: "skip", id: message.id, fn }]);
+    if ("k" in message.fn) this.#sent.add(message.fn.k);
   }
 
-  /** Fails the items of a batch whose arguments cannot be cloned and posts
-   * the others; returns whether it posted any. */
-  #postSendable(
-    message: WebParentMessage & { t: "batch" },
-    call: WebCall,
-  ): boolean {
+  /** Fails the items of a batch whose arguments cannot be cloned, and
+   * leaves the others in its columns. */
+  #dropUncloneable(message: CallMessage, call: RemoteCall): void {
+    const columns = message.args as unknown[][];
     const failures = call.batch!.failures;
-    call.args.forEach((args, i) => {
-      if (failures.has(i)) return;
+    const rows: unknown[][] = [];
+    let sent = 0;
+    for (let i = 0; i < call.batch!.size; i++) {
+      if (failures.has(i)) continue;
+      const row = columns.map((column) => column[sent]);
+      sent++;
       try {
-        structuredClone(args);
+        structuredClone(row);
+        rows.push(row);
       } catch (error) {
-        failures.set(i, argumentsError(args as unknown[], error));
-      }
-    });
-    const args = call.sentArgs() as unknown[][];
-    if (args.length > 0) {
-      try {
-        this.#worker.postMessage([{ ...message, args }]);
-        return true;
-      } catch (error) {
-        call.future.setException(error);
-        return false;
+        failures.set(i, argumentsError(row, error));
       }
     }
-    call.future.setResult(
-      call.args.map((_, i) => [false, failures.get(i)] as const),
-    );
-    return false;
+    const kept = columnsOf(rows);
+    // No item left: the worker still answers the batch, with no values.
+    message.args = kept.length > 0 ? kept : columns.map(() => []);
+    call.args = message.args;
   }
 
   readonly #onMessage = (event: MessageEvent): void => {
@@ -391,7 +282,20 @@ export class WebWorker implements EngineWorker<WebCall> {
           listener.answered(message.id, true, message.value);
           break;
         case "err":
-          listener.answered(message.id, false, message.error);
+          this.#answerWith(message.id, () => [false, decode(message.error)]);
+          break;
+        case "batch":
+          this.#answerWith(message.id, () => {
+            const failures = message.failures?.slice();
+            for (
+              let k = 1;
+              failures !== undefined && k < failures.length;
+              k += 2
+            ) {
+              failures[k] = decode(failures[k]);
+            }
+            return [true, [message.values, failures]];
+          });
           break;
         case "ready":
           listener.ready();
@@ -418,8 +322,19 @@ export class WebWorker implements EngineWorker<WebCall> {
           );
       }
     }
-    if (!this.#ended) listener.idle();
+    if (!this.#ended) listener.answersRead();
   };
+
+  /** Reports the answer `read()` decodes, or that it cannot be read. */
+  #answerWith(id: number, read: () => [boolean, unknown]): void {
+    let answer: [boolean, unknown];
+    try {
+      answer = read();
+    } catch (error) {
+      return this.#listener.callFailed(id, error);
+    }
+    this.#listener.answered(id, answer[0], answer[1]);
+  }
 
   /** An error that no `fault` message announced (e.g. the entry failed to
    * load). Its default, under Deno, would end this process. */
@@ -452,7 +367,7 @@ export class WebWorker implements EngineWorker<WebCall> {
     if (this.#faulted || this.#ended) return;
     this.#faulted = true;
     const reason = cause instanceof Error ? `: ${cause.message}` : "";
-    this.#listener.failed(`${this.#name} ${what}${reason}`, cause);
+    this.#listener.misbehaved(`${this.#name} ${what}${reason}`, cause);
     // The engine ends every worker of a pool it breaks; this one in any case.
     this.#end(`${this.#name} failed`);
   }

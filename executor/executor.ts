@@ -6,9 +6,9 @@
  */
 import { Future } from "../future/future.ts";
 import { CallLimits, checkRun, type RunOptions } from "./_call_limits.ts";
-import { type BatchResult, MapIterator, type MapSource } from "./_map.ts";
+import { type BatchValues, MapIterator, type MapSource } from "./_map.ts";
 
-export type { BatchOutcome, BatchResult, BatchValues } from "./_map.ts";
+export type { BatchValues } from "./_map.ts";
 export type { RunOptions } from "./_call_limits.ts";
 
 /** The options of `Executor.map()`. */
@@ -298,15 +298,15 @@ export abstract class Executor implements AsyncDisposable {
 
   /**
    * For pools that cross a boundary (process, worker): submits a batch of
-   * calls as one message; its future holds one outcome per call, as an
-   * array of outcomes or as the results and the exceptions by index. `map()`
+   * calls as one message; its future holds one outcome per call: the
+   * results, and the exceptions by index. `map()`
    * uses it when `chunksize > 1`; executors without it ignore `chunksize`.
    */
   protected submitBatch?<A extends unknown[], R>(
     fn: (...args: A) => R,
     batch: A[],
     limits?: RunOptions,
-  ): Future<BatchResult<Awaited<R>>>;
+  ): Future<BatchValues<Awaited<R>>>;
 
   /**
    * Throws the error `submit()` would throw now (`ShutdownError`, the pool's

@@ -4,20 +4,21 @@
  *
  * @module
  */
-import { Future } from "../future/future.ts";
-import { BrokenThreadPool, ShutdownError } from "../future/errors.ts";
+import type { Future } from "../future/future.ts";
+import { BrokenThreadPool } from "../future/errors.ts";
 import {
   Executor,
   type ExecutorStats,
   type ShutdownOptions,
 } from "./executor.ts";
-import { CallLimits, checkCall, type RunOptions } from "./_call_limits.ts";
 import {
-  checkInitializer,
-  checkMaxWorkers,
-  cpuCount,
-  describe,
-} from "./_options.ts";
+  type CallLimits,
+  newCall,
+  type RunOptions,
+  watchLimits,
+} from "./_call_limits.ts";
+import { checkInitializer, checkMaxWorkers, cpuCount } from "./_options.ts";
+import { PoolGate } from "./_pool_gate.ts";
 import { Queue } from "./_queue.ts";
 
 /** The options of `new ThreadPoolExecutor()`. */
@@ -92,10 +93,9 @@ export class ThreadPoolExecutor extends Executor {
   #slots = 0;
   #busy = 0;
   readonly #counts: CallCounts = { running: 0, completed: 0, failed: 0 };
-  #shutdown = false;
-  // What broke the pool: each failure gets its own error made from it.
-  #brokenBy: { cause: unknown } | undefined;
-  #drained: PromiseWithResolvers<void> | undefined;
+  readonly #gate = new PoolGate();
+  /** Settles once no call runs or waits, for `shutdown({ wait })`. */
+  #quiet: PromiseWithResolvers<void> | undefined;
 
   /**
    * Creates a pool; worker slots start on demand.
@@ -156,20 +156,8 @@ export class ThreadPoolExecutor extends Executor {
     fn: (...args: A) => R,
     ...args: A
   ): Future<Awaited<R>> {
-    this.assertOpen();
-    const future = new Future<Awaited<R>>();
-    if (typeof fn !== "function") {
-      future.setException(
-        new TypeError(`submit() needs a function to call, got ${describe(fn)}`),
-      );
-      return future;
-    }
-    this.#enqueue({
-      future,
-      fn: fn as (...args: unknown[]) => unknown,
-      args,
-    });
-    return future;
+    this.#gate.assertOpen();
+    return newCall("submit", fn, args, undefined, this.#accept);
   }
 
   /**
@@ -212,31 +200,32 @@ export class ThreadPoolExecutor extends Executor {
     args: A,
     options?: RunOptions,
   ): Future<Awaited<R>> {
-    this.assertOpen();
-    const future = new Future<Awaited<R>>();
-    let limits: RunOptions | undefined;
-    try {
-      limits = checkCall(fn, args, options ?? {});
-    } catch (error) {
-      future.setException(error);
-      return future;
-    }
+    this.#gate.assertOpen();
+    return newCall("run", fn, args, options, this.#accept);
+  }
+
+  /** Queues a checked call of `submit()` or `run()`. */
+  readonly #accept = (
+    future: Future<unknown>,
+    fn: (...args: never[]) => unknown,
+    args: unknown[],
+    limits: RunOptions | undefined,
+  ): void => {
     const item: WorkItem = {
       future,
       fn: fn as (...args: unknown[]) => unknown,
       args,
     };
     if (limits !== undefined) {
-      item.limits = new CallLimits(
+      item.limits = watchLimits(
         future,
         limits,
         (reason) => this.#interrupt(item, reason),
       );
-      if (future.done()) return future; // aborted already
+      if (item.limits === undefined) return; // aborted already
     }
     this.#enqueue(item);
-    return future;
-  }
+  };
 
   #enqueue(item: WorkItem): void {
     this.#queue.push(item);
@@ -267,13 +256,13 @@ export class ThreadPoolExecutor extends Executor {
    */
   shutdown(options: ShutdownOptions = {}): Promise<void> {
     const { wait = true, cancelFutures = false } = options;
-    this.#shutdown = true;
+    this.#gate.shut();
     if (cancelFutures) {
-      for (const item of this.#queue.drain()) item.future.cancel();
+      for (const item of this.#queue.takeAll()) item.future.cancel();
     }
     if (!wait || this.#idleNow()) return Promise.resolve();
-    this.#drained ??= Promise.withResolvers();
-    return this.#drained.promise;
+    this.#quiet ??= Promise.withResolvers();
+    return this.#quiet.promise;
   }
 
   /**
@@ -295,7 +284,7 @@ export class ThreadPoolExecutor extends Executor {
    */
   stats(): ExecutorStats {
     const { running, completed, failed } = this.#counts;
-    const gone = this.#shutdown && this.#busy === 0;
+    const gone = this.#gate.shutDown && this.#busy === 0;
     return {
       workers: gone ? 0 : this.#slots,
       idle: gone ? 0 : this.#idle.length,
@@ -308,16 +297,7 @@ export class ThreadPoolExecutor extends Executor {
 
   /** Throws what `submit()` would throw now. */
   protected override assertOpen(): void {
-    if (this.#brokenBy !== undefined) throw this.#brokenError();
-    if (this.#shutdown) throw new ShutdownError();
-  }
-
-  /** A fresh `BrokenThreadPool`: futures and callers never share one
-   * object, which any of them may change. */
-  #brokenError(): BrokenThreadPool {
-    return new BrokenThreadPool(BROKEN_MESSAGE, {
-      cause: this.#brokenBy!.cause,
-    });
+    this.#gate.assertOpen();
   }
 
   /** Gives the queue a slot: an idle one, else a new one if allowed. */
@@ -343,12 +323,12 @@ export class ThreadPoolExecutor extends Executor {
 
   /** Fails every queued call and refuses new ones. */
   #break(error: unknown): void {
-    if (this.#brokenBy !== undefined) return;
-    this.#brokenBy = { cause: error };
-    for (const item of this.#queue.drain()) {
+    const broken = () => new BrokenThreadPool(BROKEN_MESSAGE, { cause: error });
+    if (!this.#gate.break(broken)) return;
+    for (const item of this.#queue.takeAll()) {
       if (item.future.done()) continue;
       this.#counts.failed++;
-      item.future.setException(this.#brokenError());
+      item.future.setException(broken());
     }
   }
 
@@ -367,12 +347,12 @@ export class ThreadPoolExecutor extends Executor {
 
   /** What a slot may reach of its pool. */
   readonly #host: SlotHost = {
-    take: () => this.#brokenBy === undefined ? this.#queue.shift() : undefined,
+    take: () => this.#gate.broken ? undefined : this.#queue.shift(),
     rest: (slot) => {
       this.#busy--;
-      if (this.#brokenBy === undefined) this.#idle.push(slot);
-      if (this.#idleNow() && this.#drained !== undefined) {
-        this.#drained.resolve();
+      if (!this.#gate.broken) this.#idle.push(slot);
+      if (this.#idleNow() && this.#quiet !== undefined) {
+        this.#quiet.resolve();
       }
     },
     fail: (error) => this.#break(error),
@@ -421,7 +401,7 @@ class Slot {
 
   readonly wake = (): void => {
     const initializer = this.#initializer;
-    if (initializer === undefined) return this.#drain();
+    if (initializer === undefined) return this.#runQueued();
     this.#initializer = undefined;
     let started: unknown;
     try {
@@ -430,21 +410,24 @@ class Slot {
       return this.#fail(error);
     }
     if (isThenable(started)) {
-      Promise.resolve(started).then(() => this.#drain(), (e) => this.#fail(e));
-    } else this.#drain();
+      Promise.resolve(started).then(
+        () => this.#runQueued(),
+        (e) => this.#fail(e),
+      );
+    } else this.#runQueued();
   };
 
   readonly #fulfilled = (value: unknown): void => {
     settle(this.#counts, this.#current!, true, value);
-    this.#drain();
+    this.#runQueued();
   };
 
   readonly #rejected = (error: unknown): void => {
     settle(this.#counts, this.#current!, false, error);
-    this.#drain();
+    this.#runQueued();
   };
 
-  #drain(): void {
+  #runQueued(): void {
     for (let item = this.#host.take(); item; item = this.#host.take()) {
       const future = item.future;
       // Finished by hand while queued: nothing to run (CPython's worker
@@ -489,7 +472,7 @@ class Slot {
     const finish = (ok: boolean) => (outcome: unknown): void => {
       if (this.#current !== future) return;
       settle(this.#counts, future, ok, outcome);
-      this.#drain();
+      this.#runQueued();
     };
     Promise.resolve(value).then(finish(true), finish(false));
   }
@@ -502,7 +485,7 @@ class Slot {
     this.#counts.running--;
     // Not at once: one abort may stop the queued calls sharing its signal
     // too, and its listeners must all run before the slot takes one.
-    queueMicrotask(() => this.#drain());
+    queueMicrotask(() => this.#runQueued());
   }
 
   #fail(error: unknown): void {

@@ -18,7 +18,7 @@ export function checkTimeout(timeout: unknown): void {
   }
   if (!(timeout >= 0)) {
     throw new RangeError(
-      `timeout must be undefined or a number of milliseconds >= 0, got ${timeout}`,
+      `timeout must be a number of milliseconds >= 0 or undefined, got ${timeout}`,
     );
   }
 }

@@ -156,7 +156,7 @@ test("FrameWriter.add() throws FrameTooLargeError and keeps what it had", () => 
     assert.equal(error.name, "FrameTooLargeError");
     assert.equal(error.bytes, JSON.stringify(big).length);
     assert.equal(error.limit, 64);
-    assert.match(error.message, /exceeds maxFrameBytes \(64 bytes\)/);
+    assert.match(error.message, /over maxFrameBytes \(64 bytes\)/);
     return true;
   });
   assert.equal(writer.size, before);

@@ -5,7 +5,8 @@
  * @module
  */
 import { requireRuntime } from "../executor/_runtime.ts";
-import { type ChildExit, spawnFor } from "../executor/_spawn.ts";
+import type { ChildExit } from "../executor/_child_process.ts";
+import { spawnFor } from "../executor/_spawn.ts";
 
 /** A script started by {@linkcode runScript}. */
 export interface Script {

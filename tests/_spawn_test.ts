@@ -1,31 +1,26 @@
 import assert from "node:assert/strict";
 import {
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import process from "node:process";
 import { missingPrograms, RUNTIMES, test } from "./_harness.ts";
-import {
-  currentRuntime,
-  parsePermissionFlags,
-  requireRuntime,
-  type RuntimeName,
-} from "../executor/_runtime.ts";
-import {
-  type ChildExit,
-  type ChildProcess,
-  denoPermissionFlags,
-  filePath,
-  spawnFor,
-  type SpawnOptions,
-  StderrTail,
-  workerCommand,
-} from "../executor/_spawn.ts";
+import { currentRuntime, type RuntimeName } from "../workers/_runtime.ts";
+import { requireRuntime } from "../executor/_runtime.ts";
+import type {
+  ChildExit,
+  ChildProcess,
+  SpawnOptions,
+} from "../executor/_child_process.ts";
+import { filePath } from "../executor/_file_path.ts";
+import { spawnFor } from "../executor/_spawn.ts";
+import { workerCommand } from "../executor/_worker_command.ts";
 
 const runtime = requireRuntime("the spawn tests");
 const otherRuntime = runtime === "deno" ? "bun" : "deno";
@@ -300,13 +295,19 @@ test("workerCommand() starts workers whatever deno.json or package.json the cwd 
   }
 });
 
-test("workerCommand() resolves a Deno worker's imports with the parent's deno.json", async () => {
-  if (runtime !== "deno") return; // Deno config files concern Deno parents
+/** Runs a Deno parent `main.ts` in a temporary directory holding a config
+ * (at `config`) that maps the import "answer", with `flags` on its command
+ * line; the parent starts a worker that imports a module using the map. */
+async function assertWorkerUsesConfig(
+  config: string,
+  flags: (dir: string) => string[],
+): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "spawn-config-"));
   try {
+    mkdirSync(dirname(join(dir, config)), { recursive: true });
     writeFileSync(
-      join(dir, "deno.json"),
-      '{ "imports": { "answer": "./answer.ts" } }',
+      join(dir, config),
+      `{ "imports": { "answer": "${dir}/answer.ts" } }`,
     );
     writeFileSync(join(dir, "answer.ts"), "export default 42;\n");
     writeFileSync(
@@ -314,9 +315,14 @@ test("workerCommand() resolves a Deno worker's imports with the parent's deno.js
       'export { default as answer } from "answer";\n',
     );
     const spawnUrl = new URL("../executor/_spawn.ts", import.meta.url);
+    const commandUrl = new URL(
+      "../executor/_worker_command.ts",
+      import.meta.url,
+    );
     writeFileSync(
       join(dir, "main.ts"),
-      `import { spawnFor, workerCommand } from "${spawnUrl}";
+      `import { spawnFor } from "${spawnUrl}";
+import { workerCommand } from "${commandUrl}";
 const spawn = await spawnFor("deno");
 const child = spawn({
   command: workerCommand("deno", new URL("${fixture("import_worker.ts")}")),
@@ -326,14 +332,32 @@ const child = spawn({
 child.write(new TextEncoder().encode(new URL("./task.ts", import.meta.url).href));
 `,
     );
-    const main = run(
-      workerCommand("deno", new URL(`file://${join(dir, "main.ts")}`)),
-    );
+    const main = run([
+      Deno.execPath(),
+      "run",
+      "-A",
+      "--quiet",
+      ...flags(dir),
+      join(dir, "main.ts"),
+    ]);
     assert.deepEqual(await main.exited, { code: 0, signal: null });
     assert.equal(decoder.decode(main.stdout()), "42\n");
   } finally {
     rmSync(dir, { recursive: true });
   }
+}
+
+test("workerCommand() resolves a Deno worker's imports with the deno.json of the parent's main module", async () => {
+  if (runtime !== "deno") return; // Deno config files concern Deno parents
+  await assertWorkerUsesConfig("deno.json", () => []);
+});
+
+test("workerCommand() resolves a Deno worker's imports with the parent's --config", async () => {
+  if (runtime !== "deno") return;
+  await assertWorkerUsesConfig(
+    "conf/custom.json",
+    (dir) => [`--config=${join(dir, "conf/custom.json")}`],
+  );
 });
 
 test("workerCommand() runs Deno workers quietly, without prompts or lockfile", () => {
@@ -360,124 +384,10 @@ test("workerCommand() refuses a Bun worker whose entry is not a local file", () 
   );
 });
 
-test("denoPermissionFlags() grants what the parent holds by default", () => {
-  assert.deepEqual(denoPermissionFlags(undefined, "all"), ["-A"]);
-  const held = { read: ["--allow-read"], env: ["--allow-env"] };
-  assert.deepEqual(denoPermissionFlags("inherit", held), [
-    "--allow-read",
-    "--allow-env",
-  ]);
-  assert.deepEqual(denoPermissionFlags("none", "all"), []);
-});
-
-test("denoPermissionFlags() writes one flag per granted permission", () => {
-  const flags = denoPermissionFlags(
-    {
-      read: ["./data", new URL("file:///tmp/a%20b")],
-      net: true,
-      env: "inherit",
-      write: false,
-      run: [],
-    },
-    { env: ["--allow-env"] },
-  );
-  assert.deepEqual(flags, [
-    "--allow-read=./data,/tmp/a b",
-    "--allow-net",
-    "--allow-env",
-  ]);
-  const all = {
-    read: true,
-    write: true,
-    net: true,
-    env: true,
-    run: true,
-    ffi: true,
-    sys: true,
-    import: true,
-  };
-  assert.deepEqual(denoPermissionFlags(all, {}), ["-A"]);
-});
-
-test('denoPermissionFlags() passes partial grants and denials on with "inherit"', () => {
-  const held = {
-    read: ["--allow-read=/data,/tmp"],
-    env: ["--allow-env", "--deny-env=HOME"],
-  };
-  assert.deepEqual(denoPermissionFlags("inherit", held), [
-    "--allow-read=/data,/tmp",
-    "--allow-env",
-    "--deny-env=HOME",
-  ]);
-  assert.deepEqual(
-    denoPermissionFlags({ read: "inherit", net: true }, held),
-    ["--allow-read=/data,/tmp", "--allow-net"],
-  );
-});
-
-test("parsePermissionFlags() reads the grants of a Deno command line, long and short", () => {
-  const args = [
-    "run",
-    "--quiet",
-    "--allow-read=.,data",
-    "-W=/out",
-    "-N",
-    "--allow-env",
-    "--deny-env=HOME",
-    "--unstable-worker-options",
-    "--allow-run=deno",
-    "--allow-sys=hostname",
-  ];
-  assert.deepEqual(parsePermissionFlags(args, "/work"), {
-    read: ["--allow-read=/work,/work/data"],
-    write: ["--allow-write=/out"],
-    net: ["--allow-net"],
-    env: ["--allow-env", "--deny-env=HOME"],
-    run: ["--allow-run=deno"],
-    sys: ["--allow-sys=hostname"],
-  });
-  assert.equal(parsePermissionFlags(["test", "-A"], "/work"), "all");
-  assert.equal(parsePermissionFlags(["--allow-all"], "/work"), "all");
-});
-
-test("parsePermissionFlags() keeps what -A grants beside a denial", () => {
-  const held = parsePermissionFlags(["-A", "--deny-read=secret"], "/work");
-  assert.ok(held !== "all");
-  assert.deepEqual(held.read, ["--allow-read", "--deny-read=/work/secret"]);
-  assert.deepEqual(held.net, ["--allow-net"]);
-  assert.deepEqual(denoPermissionFlags("inherit", held).slice(0, 3), [
-    "--allow-read",
-    "--deny-read=/work/secret",
-    "--allow-write",
-  ]);
-});
-
-test("denoPermissionFlags() rejects what Deno cannot express", () => {
-  assert.throws(() => denoPermissionFlags({ read: ["a,b"] }, "all"), {
-    name: "RangeError",
-    message: 'Deno cannot grant "read" for "a,b": the value contains a comma',
-  });
-  assert.throws(() => denoPermissionFlags({ reed: true } as never, "all"), {
-    name: "TypeError",
-    message: 'unknown Deno permission "reed"',
-  });
-});
-
 test("spawnFor() refuses to spawn with a runtime this process does not run on", async () => {
   await assert.rejects(
     spawnFor(otherRuntime),
     /^Error: cannot start subprocesses with /,
   );
   assert.equal(currentRuntime, runtime);
-});
-
-test("StderrTail.text() keeps the last 20 lines within 8 KiB", () => {
-  const tail = new StderrTail();
-  for (let i = 1; i <= 100; i++) tail.push(encoder.encode(`line ${i}\n`));
-  assert.equal(tail.text().split("\n")[0], "line 81");
-  tail.push(encoder.encode(`${"x".repeat(10_000)}\nend\n`));
-  assert.equal(tail.text(), "end");
-  const long = new StderrTail();
-  long.push(encoder.encode("y".repeat(20_000)));
-  assert.equal(long.text(), "y".repeat(8 * 1024));
 });

@@ -27,8 +27,9 @@ import {
   ShutdownError,
 } from "../mod.ts";
 import { ProcessPoolExecutor } from "../executor/process_pool_executor.ts";
-import { requireRuntime, type RuntimeName } from "../executor/_runtime.ts";
-import { workerCommand } from "../executor/_spawn.ts";
+import { requireRuntime } from "../executor/_runtime.ts";
+import type { RuntimeName } from "../workers/_runtime.ts";
+import { workerCommand } from "../executor/_worker_command.ts";
 import { runScript, type Script } from "./_script.ts";
 import {
   addOffset,

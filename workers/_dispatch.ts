@@ -6,8 +6,7 @@
  * into values the parent can rebuild.
  *
  * Written for both worker entries: `web_worker.ts` and `process_worker.ts`
- * share its function table, compiler and error encoding. Also the brand of `transfer()` markers, which
- * the pool and a worker's tasks both make.
+ * share its function table, compiler and error encoding.
  *
  * Imports nothing but types: a worker that loads the codec lazily (as
  * `web_worker.ts` does, to start faster) passes its `encode` in.
@@ -15,16 +14,13 @@
  * @module
  */
 import type { encode } from "./_codec.ts";
-import type { FnRef } from "./_protocol.ts";
+import type { FnRef } from "./_messages.ts";
 
 /** The codec's `encode()`. */
 export type Encode = typeof encode;
 
 /** A function a worker can call. */
 export type Fn = (...args: unknown[]) => unknown;
-
-/** One item of a batch: `[true, value]` or `[false, exception]`. */
-export type Outcome = [true, unknown] | [false, unknown];
 
 /** A source function that failed to compile: each call reports it again. */
 interface CompileFailure {
@@ -158,71 +154,99 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
  * Calls `fn(...args)` and reports how it ended: at once for a sync call
  * (or one that throws), once settled for a call that returns a thenable.
  *
+ * @param id The call's id, passed on to `done` (no closure per call).
  * @param fn The function.
  * @param args Its arguments.
- * @param done Receives `(true, value)` or `(false, exception)`, once.
+ * @param done Receives `(id, true, value)` or `(id, false, exception)`, once.
  * @returns A promise that settles after `done` ran, for an async call only.
  */
 export function runCall(
+  id: number,
   fn: Fn,
   args: readonly unknown[],
-  done: (ok: boolean, value: unknown) => void,
+  done: (id: number, ok: boolean, value: unknown) => void,
 ): Promise<void> | undefined {
   let value: unknown;
   try {
     value = fn(...args);
   } catch (error) {
-    done(false, error);
+    done(id, false, error);
     return undefined;
   }
   if (!isThenable(value)) {
-    done(true, value);
+    done(id, true, value);
     return undefined;
   }
   return Promise.resolve(value).then(
-    (result) => done(true, result),
-    (error) => done(false, error),
+    (result) => done(id, true, result),
+    (error) => done(id, false, error),
   );
 }
 
 /**
- * Calls `fn` once per argument list, in order, each call awaited before the
- * next, and reports every outcome together.
+ * Calls `fn` once per item of a batch, in order, each call awaited before
+ * the next, and reports every outcome together.
  *
+ * @param id The batch's id, passed on to `done`.
  * @param fn The function.
- * @param lists One argument list per call.
- * @param done Receives the outcomes, once, in order.
+ * @param columns The items' arguments by column: `fn(columns[0][i],
+ * columns[1][i])` is item `i`.
+ * @param done Receives, once, the id, one value per item and the `index,
+ * exception` pairs (flat) of the items that threw, whose values are `null`.
  * @returns A promise that settles after `done` ran, when some call was
  * async; `undefined` when all of them were sync.
  */
 export function runBatch(
+  id: number,
   fn: Fn,
-  lists: readonly (readonly unknown[])[],
-  done: (outcomes: Outcome[]) => void,
+  columns: readonly (readonly unknown[])[],
+  done: (id: number, values: unknown[], failures: unknown[]) => void,
 ): Promise<void> | undefined {
-  const outcomes: Outcome[] = [];
+  const size = columns[0]?.length ?? 0;
+  const values: unknown[] = [];
+  const failures: unknown[] = [];
   // Sync items run in a loop; the first async one parks the rest behind it.
   const runFrom = (start: number): Promise<void> | undefined => {
-    for (let i = start; i < lists.length; i++) {
+    for (let i = start; i < size; i++) {
       let value: unknown;
       try {
-        value = fn(...lists[i]);
+        value = callItem(fn, columns, i);
       } catch (error) {
-        outcomes.push([false, error]);
+        values.push(null);
+        failures.push(i, error);
         continue;
       }
       if (isThenable(value)) {
         return Promise.resolve(value).then(
-          (result) => outcomes.push([true, result]),
-          (error) => outcomes.push([false, error]),
+          (result) => values.push(result),
+          (error) => {
+            values.push(null);
+            failures.push(i, error);
+          },
         ).then(() => runFrom(i + 1));
       }
-      outcomes.push([true, value]);
+      values.push(value);
     }
-    done(outcomes);
+    done(id, values, failures);
     return undefined;
   };
   return runFrom(0);
+}
+
+/** Item `i` of a batch: `fn` called with row `i` of the argument columns. */
+function callItem(
+  fn: Fn,
+  columns: readonly (readonly unknown[])[],
+  i: number,
+): unknown {
+  switch (columns.length) {
+    case 1:
+      return fn(columns[0][i]);
+    case 2:
+      return fn(columns[0][i], columns[1][i]);
+    default:
+      return fn(...columns.map((column) => column[i]));
+  }
 }
 
 /**
@@ -333,34 +357,4 @@ export function sendableError(error: unknown, encode: Encode): unknown {
     bare.stack = error.stack;
     return bare;
   }
-}
-
-/**
- * The brand of a value wrapped by `transfer(value, buffers)`: a registered
- * symbol, so that a marker made by any copy of the library (in the parent,
- * or in a task's module inside a worker) is recognised.
- */
-export const TRANSFER: unique symbol = Symbol.for(
-  "@concurrent/futures/transfer",
-);
-
-/** A value to send with `buffers` moved rather than copied. */
-export interface TransferMarker<T = unknown> {
-  /** Always `true`: what marks the wrapper. */
-  readonly [TRANSFER]: true;
-  /** The value to send. */
-  readonly value: T;
-  /** The buffers, reachable from `value`, that move with it. */
-  readonly buffers: readonly Transferable[];
-}
-
-/**
- * Whether `value` is a `transfer()` marker.
- *
- * @param value Any value.
- * @returns `true` for a marker.
- */
-export function isTransfer(value: unknown): value is TransferMarker {
-  return typeof value === "object" && value !== null &&
-    (value as Partial<TransferMarker>)[TRANSFER] === true;
 }

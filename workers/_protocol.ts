@@ -24,6 +24,8 @@
  * @module
  */
 
+import type { FnRef, InitStage } from "./_messages.ts";
+
 // ---------------------------------------------------------------------------
 // Messages. Field `t` is the kind, `id` the numeric call id; values marked
 // "wire" are what the codec's encode() returned, and the codec's decode()
@@ -34,13 +36,6 @@
 export interface Sections {
   sections?: ArrayBuffer[];
 }
-
-/** A function the worker can call: export `e` of module URL `m`, or source
- * function number `k`, whose source `src` is sent the first time a worker
- * needs it and is compiled once there. */
-export type FnRef =
-  | { m: string; e: string }
-  | { k: number; src?: string };
 
 /** A message from the pool to a worker. */
 export type ParentMessage =
@@ -66,10 +61,6 @@ export type ParentMessage =
      * its outcome; no item costs an array of its own. */
     | { t: "batch"; id: number; fn: FnRef; args: unknown }
   );
-
-/** The step of a worker's init that failed: importing the pool's
- * `modules`, or running its `initializer`. */
-export type InitStage = "modules" | "initializer";
 
 /** A message from a worker to the pool. */
 export type WorkerMessage =
@@ -123,10 +114,23 @@ export class FrameTooLargeError extends Error {
   /** The limit it exceeds, in bytes. */
   readonly limit: number;
 
-  /** Makes the error; `name` is `"FrameTooLargeError"`. */
-  constructor(bytes: number, limit: number, options?: ErrorOptions) {
+  /**
+   * Makes the error; `name` is `"FrameTooLargeError"`.
+   *
+   * @param bytes The size of the payload.
+   * @param limit The limit it exceeds.
+   * @param what What the frame would have carried: `"the arguments"`,
+   * `"the result"`.
+   * @param options `cause`.
+   */
+  constructor(
+    bytes: number,
+    limit: number,
+    what = "a message",
+    options?: ErrorOptions,
+  ) {
     super(
-      `message of ${bytes} bytes exceeds maxFrameBytes (${limit} bytes)`,
+      `the frame of ${what} is ${bytes} bytes, over maxFrameBytes (${limit} bytes)`,
       options,
     );
     this.name = "FrameTooLargeError";
@@ -216,6 +220,8 @@ export class FrameWriter {
    * @param sections Byte sections to send with it (the codec's
    * `sectionsOf()`); those of 64 KiB or more are not copied, and must not
    * change until taken and written.
+   * @param what What the message carries, for the error when it is too
+   * large: `"the arguments"`, `"the result"`.
    * @returns The frame's length in bytes, the 4-byte prefix included.
    * @throws {FrameTooLargeError} When the payload exceeds `maxFrameBytes`;
    * the waiting bytes are unchanged.
@@ -226,20 +232,21 @@ export class FrameWriter {
   add(
     message: unknown,
     sections: readonly Uint8Array[] = NO_SECTIONS,
+    what?: string,
   ): number {
     const json: string | undefined = JSON.stringify(message);
     if (json === undefined || json.charCodeAt(0) !== OPEN_BRACE) {
       throw new TypeError("a message must be a JSON object");
     }
     return sections.length === 0
-      ? this.#addJson(json)
-      : this.#addBinary(json, sections);
+      ? this.#addJson(json, what)
+      : this.#addBinary(json, sections, what);
   }
 
-  #addJson(json: string): number {
+  #addJson(json: string, what: string | undefined): number {
     // Every UTF-16 unit takes at least one byte: no need to encode to know.
     if (json.length > this.#limit) {
-      throw new FrameTooLargeError(utf8Length(json), this.#limit);
+      throw new FrameTooLargeError(utf8Length(json), this.#limit, what);
     }
     // First, room for one byte per unit: what all-ASCII text needs.
     this.#reserve(HEADER_BYTES + json.length, 0);
@@ -269,7 +276,9 @@ export class FrameWriter {
       }
     }
     const bytes = at - this.#end - HEADER_BYTES;
-    if (bytes > this.#limit) throw new FrameTooLargeError(bytes, this.#limit);
+    if (bytes > this.#limit) {
+      throw new FrameTooLargeError(bytes, this.#limit, what);
+    }
     this.#view.setUint32(this.#end, bytes); // big-endian
     const length = at - this.#end;
     this.#end = at;
@@ -279,7 +288,11 @@ export class FrameWriter {
   /** Frames that carry sections are rare: their JSON is measured first, so
    * that the frame is written in one pass. Small sections are copied into
    * the buffer, so that a thousand small arrays cost no thousand parts. */
-  #addBinary(json: string, sections: readonly Uint8Array[]): number {
+  #addBinary(
+    json: string,
+    sections: readonly Uint8Array[],
+    what: string | undefined,
+  ): number {
     const head = BINARY_HEAD_BYTES + 4 * sections.length + utf8Length(json);
     let bytes = head;
     let copied = 0;
@@ -287,7 +300,9 @@ export class FrameWriter {
       bytes += section.length;
       if (section.length < COPY_BELOW_BYTES) copied += section.length;
     }
-    if (bytes > this.#limit) throw new FrameTooLargeError(bytes, this.#limit);
+    if (bytes > this.#limit) {
+      throw new FrameTooLargeError(bytes, this.#limit, what);
+    }
     this.#reserve(HEADER_BYTES + head + copied, 0);
     const buffer = this.#buffer;
     const view = this.#view;
@@ -691,10 +706,17 @@ function preview(bytes: Uint8Array): string {
   return bytes.length > PREVIEW_BYTES ? `${shown}…` : shown;
 }
 
-function checkLimit(maxFrameBytes: number): number {
+/**
+ * Checks a frame limit: the `maxFrameBytes` option, a writer's, a reader's.
+ *
+ * @param maxFrameBytes The limit, in bytes.
+ * @returns The limit.
+ * @throws {RangeError} When it is not an integer from 1 to 4294967295.
+ */
+export function checkLimit(maxFrameBytes: unknown): number {
   if (
-    !Number.isInteger(maxFrameBytes) || maxFrameBytes < 1 ||
-    maxFrameBytes > MAX_LIMIT
+    typeof maxFrameBytes !== "number" || !Number.isInteger(maxFrameBytes) ||
+    maxFrameBytes < 1 || maxFrameBytes > MAX_LIMIT
   ) {
     throw new RangeError(
       `maxFrameBytes must be an integer from 1 to ${MAX_LIMIT}`,

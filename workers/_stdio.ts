@@ -7,29 +7,8 @@
  *
  * @module
  */
-
-/** The worker's stdin and stdout. */
-export interface WorkerStdio {
-  /** stdin, one chunk per read (everything the read gave), until EOF. A
-   * chunk may be overwritten by the next read: use it before asking for the
-   * next one. */
-  chunks(): AsyncIterable<Uint8Array>;
-  /** Writes bytes on stdout, in order. Never throws: once the parent is gone
-   * the bytes are dropped, and stdin ends soon after. */
-  write(bytes: Uint8Array): void;
-  /** Flushes stdout and ends the process with `code`. */
-  exit(code: number): Promise<never>;
-}
-
-/** A runtime's stdio, plus how it formats values for `console`. */
-export interface StdioAdapter extends WorkerStdio {
-  /** Formats a value as `console.dir` does. */
-  inspect(value: unknown, options?: unknown): string;
-  /** Formats rows as `console.table` does, where the runtime can. */
-  table?(data: unknown, columns?: readonly string[]): string;
-  /** Moves this runtime's own stdout-writing console methods to stderr. */
-  routeExtras?(): void;
-}
+import { currentRuntime } from "./_runtime.ts";
+import type { StdioAdapter, WorkerStdio } from "./_stdio_adapter.ts";
 
 /**
  * Opens the worker's stdio and moves console output to stderr, so that stdout
@@ -39,9 +18,9 @@ export interface StdioAdapter extends WorkerStdio {
  */
 export async function openStdio(): Promise<WorkerStdio> {
   // Literal specifiers: Deno loads them without read permission.
-  const adapter = "Bun" in globalThis
+  const adapter = currentRuntime === "bun"
     ? (await import("./_stdio_bun.ts")).open()
-    : "Deno" in globalThis
+    : currentRuntime === "deno"
     ? (await import("./_stdio_deno.ts")).open()
     : (await import("./_stdio_node.ts")).open();
   routeConsoleToStderr(adapter);

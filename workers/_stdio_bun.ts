@@ -1,9 +1,9 @@
 /**
- * The Bun half of `_stdio.ts`.
+ * The Bun adapter of `_stdio_adapter.ts`.
  *
  * @module
  */
-import type { StdioAdapter } from "./_stdio.ts";
+import type { StdioAdapter } from "./_stdio_adapter.ts";
 import { type FileSink, OrderedSink } from "./_bun_sink.ts";
 
 /** The part of a `Bun.file()` used here. */

@@ -1,9 +1,9 @@
 /**
- * The Deno half of `_stdio.ts`.
+ * The Deno adapter of `_stdio_adapter.ts`.
  *
  * @module
  */
-import type { StdioAdapter } from "./_stdio.ts";
+import type { StdioAdapter } from "./_stdio_adapter.ts";
 
 /** A Linux pipe holds 64 KiB, so no single read returns more. */
 const READ_BYTES = 64 * 1024;

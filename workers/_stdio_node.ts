@@ -1,11 +1,11 @@
 /**
- * The Node half of `_stdio.ts`.
+ * The Node adapter of `_stdio_adapter.ts`.
  *
  * @module
  */
 import process from "node:process";
 import { inspect } from "node:util";
-import type { StdioAdapter } from "./_stdio.ts";
+import type { StdioAdapter } from "./_stdio_adapter.ts";
 
 /**
  * The worker's stdio under Node: stdin as `process.stdin`'s chunks, stdout

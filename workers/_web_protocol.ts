@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { FnRef, InitStage } from "./_protocol.ts";
+import type { FnRef, InitStage } from "./_messages.ts";
 
 /** A message from the pool to a worker. */
 export type WebParentMessage =
@@ -20,14 +20,10 @@ export type WebParentMessage =
   | { t: "init"; modules: string[]; init?: FnRef; args?: unknown[] }
   /** Call `fn(...args)`. */
   | { t: "call"; id: number; fn: FnRef; args: unknown[] }
-  /** Call `fn` once per argument list; the answer is one `ok` whose value
-   * is an array of `[true, value]` or `[false, error wire]`. */
-  | { t: "batch"; id: number; fn: FnRef; args: unknown[][] }
-  /** Answer call `id` with an empty `err`: the pool failed it itself (its
-   * arguments could not be cloned) and only needs the answers kept in
-   * order. `fn` is the call's function when it carried a source the worker
-   * has not had yet. */
-  | { t: "skip"; id: number; fn?: FnRef };
+  /** Call `fn` once per item; `args` holds the items' arguments by column,
+   * one array per parameter, so that `fn(args[0][i], args[1][i])` is item
+   * `i`. The answer is one `batch` message. */
+  | { t: "batch"; id: number; fn: FnRef; args: unknown[][] };
 
 /** A message from a worker to the pool. */
 export type WebWorkerMessage =
@@ -39,6 +35,10 @@ export type WebWorkerMessage =
   | { t: "ok"; id: number; value: unknown }
   /** Call `id` threw; `error` is its wire. */
   | { t: "err"; id: number; error: unknown }
+  /** Batch `id` ran: `values` has one entry per item; `failures`, when
+   * some item threw, lists `index, error wire` pairs (flat), and the value
+   * of a failed item means nothing. */
+  | { t: "batch"; id: number; values: unknown[]; failures?: unknown[] }
   /** An error was thrown, or a rejection left unhandled, outside any call;
    * the runtime reports it as the worker's `error` event too. `error` is
    * its wire, or with `raw` (the worker had not loaded the codec yet) the

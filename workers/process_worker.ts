@@ -17,20 +17,20 @@
  */
 import { decode, encode, sectionsOf } from "./_codec.ts";
 import {
-  type FnRef,
   FrameReader,
   FrameTooLargeError,
   FrameWriter,
-  type InitStage,
   type ParentMessage,
   type WorkerMessage,
 } from "./_protocol.ts";
-import { openStdio, type WorkerStdio } from "./_stdio.ts";
+import type { InitStage } from "./_messages.ts";
+import { openStdio } from "./_stdio.ts";
 import {
   encodeError as encodeWith,
-  type Fn,
   FunctionTable,
-  isThenable,
+  Inbox,
+  runBatch,
+  runCall,
   sendableError as sendableWith,
 } from "./_dispatch.ts";
 
@@ -40,228 +40,115 @@ const READ_LIMIT = 0xffff_ffff;
 /** The exit code for a parent that broke the protocol (sysexits' EX_DATAERR). */
 const EXIT_BAD_INPUT = 65;
 
-/** Runs the calls of one pool connection, in order. */
-class CallRunner {
-  readonly #stdio: WorkerStdio;
-  #writer = new FrameWriter();
-  readonly #functions = new FunctionTable();
-  #inbox: ParentMessage[] = [];
-  #next = 0;
-  #running = false;
+const stdio = await openStdio();
+const table = new FunctionTable();
+let writer = new FrameWriter();
 
-  constructor(stdio: WorkerStdio) {
-    this.#stdio = stdio;
-  }
+function flush(): void {
+  while (writer.size > 0) stdio.write(writer.take());
+}
 
-  /** Queues the messages of one read and runs them unless a call is
-   * already being awaited (which will go on to run them). */
-  receive(messages: ParentMessage[]): void {
-    for (const message of messages) this.#inbox.push(message);
-    if (!this.#running) this.#run();
-  }
-
-  async #run(): Promise<void> {
-    this.#running = true;
-    while (this.#next < this.#inbox.length) {
-      const message = this.#inbox[this.#next++];
-      const pending = this.#handle(message);
-      if (pending !== undefined) {
-        // Answers ready so far must not wait behind an async call.
-        this.#flush();
-        await pending;
-      }
-    }
-    this.#inbox = [];
-    this.#next = 0;
-    this.#running = false;
-    this.#flush();
-  }
-
-  #flush(): void {
-    while (this.#writer.size > 0) this.#stdio.write(this.#writer.take());
-  }
-
-  /** Runs one message; returns a promise only when it must be awaited. */
-  #handle(message: ParentMessage): Promise<void> | undefined {
-    switch (message.t) {
-      case "init":
-        return this.#init(message);
-      case "call":
-        return this.#call(
-          message.id,
-          message.fn,
-          message.args,
-          message.sections,
-        );
-      case "batch":
-        return this.#batch(
-          message.id,
-          message.fn,
-          message.args,
-          message.sections,
-        );
-    }
-  }
-
-  async #init(
-    message: Extract<ParentMessage, { t: "init" }>,
-  ): Promise<void> {
-    this.#writer = new FrameWriter(message.maxFrameBytes);
-    let stage: InitStage = "modules";
-    try {
-      await this.#functions.load(message.modules);
-      stage = "initializer";
-      if (message.init !== undefined) {
-        const fn = this.#functions.resolve(message.init);
-        const args = message.args === undefined
-          ? []
-          : decode(message.args, message.sections);
-        await fn(...args as unknown[]);
-      }
-    } catch (error) {
-      this.#send({ t: "init-failed", error: encodeError(error), stage });
-      return;
-    }
-    this.#send({ t: "ready" });
-  }
-
-  #call(
-    id: number,
-    ref: FnRef,
-    wire: unknown,
-    sections: ArrayBuffer[] | undefined,
-  ): Promise<void> | undefined {
-    let value: unknown;
-    try {
-      const args = decode(wire, sections) as unknown[];
-      value = this.#functions.resolve(ref)(...args);
-    } catch (error) {
-      this.#answer(id, false, error);
-      return undefined;
-    }
-    if (!isThenable(value)) {
-      this.#answer(id, true, value);
-      return undefined;
-    }
-    return Promise.resolve(value).then(
-      (result) => this.#answer(id, true, result),
-      (error) => this.#answer(id, false, error),
-    );
-  }
-
-  #batch(
-    id: number,
-    ref: FnRef,
-    wire: unknown,
-    sections: ArrayBuffer[] | undefined,
-  ): Promise<void> | undefined {
-    let fn: Fn;
-    let columns: unknown[][];
-    try {
-      fn = this.#functions.resolve(ref);
-      columns = decode(wire, sections) as unknown[][];
-    } catch (error) {
-      this.#answer(id, false, error);
-      return undefined;
-    }
-    const size = columns[0].length;
-    const values: unknown[] = [];
-    /** `index, error` pairs, flat. */
-    const failures: unknown[] = [];
-    // Sync items run in a loop; the first async one parks the rest behind it.
-    const runFrom = (start: number): Promise<void> | undefined => {
-      for (let i = start; i < size; i++) {
-        let value: unknown;
-        try {
-          value = callItem(fn, columns, i);
-        } catch (error) {
-          values.push(null);
-          failures.push(i, error);
-          continue;
-        }
-        if (isThenable(value)) {
-          return Promise.resolve(value).then(
-            (result) => values.push(result),
-            (error) => {
-              values.push(null);
-              failures.push(i, error);
-            },
-          ).then(() => runFrom(i + 1));
-        }
-        values.push(value);
-      }
-      this.#answerBatch(id, values, failures);
-      return undefined;
-    };
-    return runFrom(0);
-  }
-
-  #answer(id: number, ok: boolean, value: unknown): void {
-    try {
-      this.#send(
-        ok
-          ? { t: "ok", id, value: encode(value, "result") }
-          : { t: "err", id, error: encodeError(value) },
-      );
-    } catch (error) {
-      // The result cannot be sent (DataCloneError) or is too large: the
-      // call fails, and the worker goes on.
-      this.#send({ t: "err", id, error: encodeError(sendFailure(error, ok)) });
-    }
-  }
-
-  #answerBatch(id: number, values: unknown[], failures: unknown[]): void {
-    try {
-      let wire: unknown;
+/** Runs one message; returns a promise only when it must be awaited. */
+function handle(message: ParentMessage): Promise<void> | undefined {
+  switch (message.t) {
+    case "init":
+      return init(message);
+    case "call": {
+      const { id } = message;
+      let fn;
+      let args;
       try {
-        wire = encode(batchAnswer(values, failures), "result");
-      } catch {
-        // Some item's result cannot be sent: that item fails, not the batch.
-        sendableItems(values, failures);
-        wire = encode(batchAnswer(values, failures), "result");
+        fn = table.resolve(message.fn);
+        args = decode(message.args, message.sections) as unknown[];
+      } catch (error) {
+        answer(id, false, error);
+        return undefined;
       }
-      this.#send({ t: "ok", id, value: wire });
-    } catch (error) {
-      this.#send({
-        t: "err",
-        id,
-        error: encodeError(sendFailure(error, true)),
-      });
+      return runCall(id, fn, args, answer);
+    }
+    case "batch": {
+      const { id } = message;
+      let fn;
+      let columns;
+      try {
+        fn = table.resolve(message.fn);
+        columns = decode(message.args, message.sections) as unknown[][];
+      } catch (error) {
+        answer(id, false, error);
+        return undefined;
+      }
+      return runBatch(id, fn, columns, answerBatch);
     }
   }
+}
 
-  #send(message: WorkerMessage): void {
-    const wire = message.t === "ok"
-      ? message.value
-      : message.t === "ready"
-      ? undefined
-      : message.error;
-    this.#writer.add(message, sectionsOf(wire));
+async function init(
+  message: Extract<ParentMessage, { t: "init" }>,
+): Promise<void> {
+  writer = new FrameWriter(message.maxFrameBytes);
+  let stage: InitStage = "modules";
+  try {
+    await table.load(message.modules);
+    stage = "initializer";
+    if (message.init !== undefined) {
+      const fn = table.resolve(message.init);
+      const args = message.args === undefined
+        ? []
+        : decode(message.args, message.sections);
+      await fn(...args as unknown[]);
+    }
+  } catch (error) {
+    send({ t: "init-failed", error: encodeError(error), stage });
+    return;
+  }
+  send({ t: "ready" });
+}
+
+function answer(id: number, ok: boolean, value: unknown): void {
+  try {
+    send(
+      ok
+        ? { t: "ok", id, value: encode(value, "result") }
+        : { t: "err", id, error: encodeError(value) },
+      ok ? "the result" : "the exception",
+    );
+  } catch (error) {
+    // The result cannot be sent (DataCloneError) or is too large: the
+    // call fails, and the worker goes on.
+    send({ t: "err", id, error: encodeError(sendFailure(error)) });
   }
 }
 
-/** The error for an answer that could not be sent. */
-function sendFailure(error: unknown, ok: boolean): unknown {
-  if (!(error instanceof FrameTooLargeError)) return error;
-  const what = ok ? "result" : "exception";
-  const failure = new FrameTooLargeError(error.bytes, error.limit);
-  failure.message =
-    `the ${what} is ${error.bytes} bytes, over maxFrameBytes (${error.limit} bytes)`;
-  // Kept small: this error must fit in a frame where the answer did not.
-  failure.stack = undefined;
-  return failure;
+function answerBatch(id: number, values: unknown[], failures: unknown[]): void {
+  try {
+    let wire: unknown;
+    try {
+      wire = encode(batchAnswer(values, failures), "result");
+    } catch {
+      // Some item's result cannot be sent: that item fails, not the batch.
+      sendableItems(values, failures);
+      wire = encode(batchAnswer(values, failures), "result");
+    }
+    send({ t: "ok", id, value: wire }, "the results");
+  } catch (error) {
+    send({ t: "err", id, error: encodeError(sendFailure(error)) });
+  }
 }
 
-/** Item `i` of a batch: `fn` called with row `i` of the argument columns. */
-function callItem(fn: Fn, columns: unknown[][], i: number): unknown {
-  switch (columns.length) {
-    case 1:
-      return fn(columns[0][i]);
-    case 2:
-      return fn(columns[0][i], columns[1][i]);
-    default:
-      return fn(...columns.map((column) => column[i]));
-  }
+function send(message: WorkerMessage, what?: string): void {
+  const wire = message.t === "ok"
+    ? message.value
+    : message.t === "ready"
+    ? undefined
+    : message.error;
+  writer.add(message, sectionsOf(wire), what);
+}
+
+/** The error for an answer that could not be sent: a frame too large is
+ * kept small, since it must fit where the answer did not. */
+function sendFailure(error: unknown): unknown {
+  if (error instanceof FrameTooLargeError) error.stack = undefined;
+  return error;
 }
 
 /** The value of a batch's answer; see `ParentMessage`. */
@@ -298,12 +185,11 @@ function sendableError(error: unknown): unknown {
   return sendableWith(error, encode);
 }
 
-const stdio = await openStdio();
-const runner = new CallRunner(stdio);
+const inbox = new Inbox<ParentMessage>(handle, flush);
 const reader = new FrameReader(READ_LIMIT);
 try {
   for await (const chunk of stdio.chunks()) {
-    runner.receive(reader.push(chunk) as ParentMessage[]);
+    inbox.receive(reader.push(chunk) as ParentMessage[]);
   }
 } catch (error) {
   console.error("process_worker: cannot read the pool's frames:", error);

@@ -1,8 +1,8 @@
 /**
  * The entry point of a `WorkerPoolExecutor` worker: a module Web Worker.
  *
- * Each message from the pool is an array: `init` first, then `call`,
- * `batch` and `skip`. Calls run one at a time, in the order they came: a
+ * Each message from the pool is an array: `init` first, then `call` and
+ * `batch`. Calls run one at a time, in the order they came: a
  * sync function runs inline, an async one is awaited before the next call
  * starts. The answers to everything that arrived together leave together,
  * in one `postMessage`, as soon as the calls before an awaited one are done.
@@ -32,12 +32,12 @@ import {
   type Fn,
   FunctionTable,
   Inbox,
-  isTransfer,
-  type Outcome,
   runBatch,
   runCall,
 } from "./_dispatch.ts";
-import type { FnRef, InitStage } from "./_protocol.ts";
+import type { FnRef, InitStage } from "./_messages.ts";
+import { currentRuntime } from "./_runtime.ts";
+import { isTransfer } from "./_transfer.ts";
 import type {
   WebParentMessage,
   WebWorkerMessage,
@@ -52,10 +52,9 @@ interface Exiting {
 }
 
 // Node's worker threads have no Web Worker scope: one is made for them.
-const scope: WorkerScope =
-  typeof (globalThis as { postMessage?: unknown }).postMessage === "function"
-    ? globalThis as unknown as WorkerScope
-    : (await import("./_node_scope.ts")).nodeScope();
+const scope: WorkerScope = currentRuntime === "node"
+  ? (await import("./_node_scope.ts")).nodeScope()
+  : globalThis as unknown as WorkerScope;
 const table = new FunctionTable();
 
 let codec: Codec | undefined;
@@ -204,26 +203,34 @@ function uncloneable(
   error: unknown,
   codec: Codec,
 ): WebWorkerMessage {
-  // Only values can fail: every other message holds codec wires.
-  if (message.t !== "ok") throw error;
-  const { id, value } = message;
-  if (!Array.isArray(value) || !batches.has(id)) {
-    const failure = cloneFailure(value, error, "result", codec);
-    return { t: "err", id, error: encodeError(failure, codec.encode) };
+  if (message.t === "ok") {
+    const failure = cloneFailure(message.value, error, "result", codec);
+    return {
+      t: "err",
+      id: message.id,
+      error: encodeError(failure, codec.encode),
+    };
   }
-  // A batch: the items whose result cannot be cloned fail, not the batch.
-  const outcomes = (value as Outcome[]).map((outcome, i): Outcome => {
-    if (!outcome[0]) return outcome;
+  // Only values can fail: every other message holds codec wires.
+  if (message.t !== "batch") throw error;
+  // The items whose result cannot be cloned fail, not the batch.
+  const { id, values } = message;
+  const failures = message.failures?.slice() ?? [];
+  values.forEach((value, i) => {
     try {
-      structuredClone(outcome[1]);
-      return outcome;
+      structuredClone(value);
     } catch (failure) {
-      const where = `result of item ${i + 1}`;
-      const why = cloneFailure(outcome[1], failure, where, codec);
-      return [false, encodeError(why, codec.encode)];
+      const why = cloneFailure(
+        value,
+        failure,
+        `result of item ${i + 1}`,
+        codec,
+      );
+      values[i] = null;
+      failures.push(i, encodeError(why, codec.encode));
     }
   });
-  return { t: "ok", id, value: outcomes };
+  return { t: "batch", id, values, failures };
 }
 
 /**
@@ -249,10 +256,6 @@ function cloneFailure(
 // ---------------------------------------------------------------------------
 // Messages from the pool.
 
-/** The ids of the batches answered since the last flush, to tell them
- * apart from calls whose result is an array when one cannot be cloned. */
-const batches = new Set<number>();
-
 function handle(message: WebParentMessage): Promise<void> | undefined {
   switch (message.t) {
     case "init":
@@ -261,8 +264,6 @@ function handle(message: WebParentMessage): Promise<void> | undefined {
       return call(message);
     case "batch":
       return batch(message);
-    case "skip":
-      return skip(message);
   }
 }
 
@@ -293,7 +294,7 @@ function call(
   const id = message.id;
   const fn = resolve(message);
   if (fn === undefined) return undefined;
-  return runCall(fn, message.args, (ok, value) => answer(id, ok, value));
+  return runCall(id, fn, message.args, answer);
 }
 
 /** The function a call or batch names; `undefined` once the error saying
@@ -322,46 +323,29 @@ function answer(id: number, ok: boolean, value: unknown): void {
 function batch(
   message: Extract<WebParentMessage, { t: "batch" }>,
 ): Promise<void> | undefined {
-  const id = message.id;
   const fn = resolve(message);
   if (fn === undefined) return undefined;
-  return runBatch(fn, message.args, (outcomes) => {
-    let moved: Transferable[] | undefined;
-    let failed = false;
-    for (const outcome of outcomes) {
-      if (!outcome[0]) failed = true;
-      else if (isTransfer(outcome[1])) {
-        (moved ??= []).push(...outcome[1].buffers);
-        outcome[1] = outcome[1].value;
-      }
+  return runBatch(message.id, fn, message.args, answerBatch);
+}
+
+function answerBatch(id: number, values: unknown[], failures: unknown[]): void {
+  let moved: Transferable[] | undefined;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (!isTransfer(value)) continue;
+    (moved ??= []).push(...value.buffers);
+    values[i] = value.value;
+  }
+  if (failures.length === 0) return post({ t: "batch", id, values }, moved);
+  postWithCodec((c) => {
+    for (let k = 1; k < failures.length; k += 2) {
+      failures[k] = encodeError(failures[k], c.encode);
     }
-    batches.add(id);
-    if (!failed) return post({ t: "ok", id, value: outcomes }, moved);
-    postWithCodec((c) => {
-      for (const outcome of outcomes) {
-        if (!outcome[0]) outcome[1] = encodeError(outcome[1], c.encode);
-      }
-      return { t: "ok", id, value: outcomes };
-    });
+    return { t: "batch", id, values, failures };
   });
 }
 
-function skip(message: Extract<WebParentMessage, { t: "skip" }>): undefined {
-  if (message.fn !== undefined) {
-    try {
-      table.resolve(message.fn); // keeps its source for the later calls
-    } catch {
-      // The calls that use it report the error.
-    }
-  }
-  post({ t: "err", id: message.id, error: undefined });
-  return undefined;
-}
-
-const inbox = new Inbox<WebParentMessage>(handle, () => {
-  flush();
-  if (!waiting) batches.clear();
-});
+const inbox = new Inbox<WebParentMessage>(handle, flush);
 
 // ---------------------------------------------------------------------------
 // Faults and self-closing. Their message goes at once, whatever waits for

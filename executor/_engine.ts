@@ -6,63 +6,30 @@
  * run past their limits, replacing workers that die (with `onWorkerDeath:
  * "replace"`), and breaking, shutting down and terminating the pool. A
  * transport (subprocesses over stdio, Web Workers) implements
- * {@linkcode EngineWorker} and reports back through
- * {@linkcode WorkerListener}.
+ * `EngineWorker` and reports back through `WorkerListener`
+ * (`_worker_transport.ts`).
  *
  * @module
  */
-import { ShutdownError, WorkerDiedError } from "../future/errors.ts";
-import { Future } from "../future/future.ts";
+import { WorkerDiedError } from "../future/errors.ts";
+import type { Future } from "../future/future.ts";
+import type { InitStage } from "../workers/_messages.ts";
 import type { ExecutorStats } from "./executor.ts";
-import { CallLimits, checkCall, type RunOptions } from "./_call_limits.ts";
+import {
+  type CallLimits,
+  type CallMethod,
+  newCall,
+  type RunOptions,
+  watchLimits,
+} from "./_call_limits.ts";
+import { InFlight } from "./_in_flight.ts";
+import { PoolGate } from "./_pool_gate.ts";
 import { Queue } from "./_queue.ts";
-import type { InitStage } from "../workers/_protocol.ts";
-
-/** A call waiting for, or running on, a worker. */
-export interface EngineItem {
-  /** The call's future: RUNNING once sent, FINISHED once answered. */
-  readonly future: Future<unknown>;
-  /** How many calls the item holds: 1, or the size of a batch. */
-  readonly calls: number;
-  /** Finishes the future from the worker's answer (`ok`: a result, else an
-   * exception), in the transport's encoding. Must not throw.
-   * @returns How many of the item's calls failed. */
-  settle(ok: boolean, payload: unknown): number;
-}
-
-/** One worker, as the transport drives it. */
-export interface EngineWorker<I extends EngineItem> {
-  /** Queues call `id` for the next {@linkcode EngineWorker.flush}. Throws
-   * when this call cannot be sent (nothing is queued then): its future fails
-   * with the error and the worker stays usable. */
-  send(id: number, item: I): void;
-  /** Sends everything queued since the last flush, in one write. */
-  flush(): void;
-  /** Sends no more calls: the worker exits once it has answered them. */
-  close(): void;
-  /** Ends the worker by a signal. */
-  kill(signal: "SIGTERM" | "SIGKILL"): void;
-  /** Whether the worker may keep the parent's event loop alive. */
-  hold(held: boolean): void;
-}
-
-/** What a transport reports about its worker. */
-export interface WorkerListener {
-  /** The worker is initialised (modules loaded, initializer ran). */
-  ready(): void;
-  /** The worker's init failed with `error` at `stage`. */
-  initFailed(error: unknown, stage: InitStage): void;
-  /** Call `id` was answered; `payload` goes to the item's `settle()`. */
-  answered(id: number, ok: boolean, payload: unknown): void;
-  /** The answers of one read are in: a good time to send more. */
-  idle(): void;
-  /** The worker broke the protocol and cannot be trusted: the pool breaks
-   * and kills it (`exited` follows). `message` says what it did. */
-  failed(message: string, cause?: unknown): void;
-  /** The worker is gone; `how` says how it ended and what it last wrote,
-   * e.g. "worker 42 exited with code 1". */
-  exited(how: string): void;
-}
+import type {
+  EngineItem,
+  EngineWorker,
+  WorkerListener,
+} from "./_worker_transport.ts";
 
 /** The pool-specific parts the engine needs. */
 export interface EngineHost<I extends EngineItem> {
@@ -70,6 +37,14 @@ export interface EngineHost<I extends EngineItem> {
   prepare(): Promise<void>;
   /** Starts a worker that reports to `listener`. Throws when it cannot. */
   start(listener: WorkerListener): EngineWorker<I>;
+  /** The item that carries one call of `submit()` or `run()`: how its
+   * arguments travel. Throws for arguments that cannot travel, which fails
+   * that call only. */
+  makeCall(
+    future: Future<unknown>,
+    fn: (...args: never[]) => unknown,
+    args: unknown[],
+  ): I;
   /** A new `Broken…` error of the pool, for `reason`; `detail` says what
    * happened (e.g. "worker 42 exited with code 1"). Called once for every
    * future it fails and every call it refuses. */
@@ -124,23 +99,19 @@ const SMOOTHING = 0.25;
 
 /** `stopped`: killed by the engine to stop a call; its other calls went
  * back to the queue. */
-type SlotState = "starting" | "ready" | "closing" | "stopped" | "gone";
+type WorkerStatus = "starting" | "ready" | "closing" | "stopped" | "gone";
 
 /** The engine's record of one worker. */
-class Slot<I extends EngineItem> {
+class WorkerRecord<I extends EngineItem> {
   worker!: EngineWorker<I>;
-  state: SlotState = "starting";
-  /** Calls sent and not yet answered, oldest first. */
-  readonly ids: number[] = [];
-  readonly items: I[] = [];
-  readonly sentAt: number[] = [];
-  head = 0;
+  status: WorkerStatus = "starting";
+  readonly inFlight = new InFlight<I>();
   /** How many calls may be in flight at once; see `AHEAD_MS`. */
   window = 1;
   /** The time per call, in ms, smoothed; assumed long until measured. */
   perCall = AHEAD_MS;
-  /** How many more calls this worker may be sent. */
-  budget: number;
+  /** How many more calls this worker may be sent (`maxTasksPerChild`). */
+  tasksLeft: number;
   /** When the worker last answered (or became ready). */
   lastAnswerAt = 0;
   /** Since when the calls answered in the current read have been running. */
@@ -150,51 +121,13 @@ class Slot<I extends EngineItem> {
   /** Lets go of the event loop if the worker is still idle by then. */
   release: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(budget: number) {
-    this.budget = budget;
+  constructor(tasksLeft: number) {
+    this.tasksLeft = tasksLeft;
   }
 
-  get inFlight(): number {
-    return this.ids.length - this.head;
-  }
-
-  push(id: number, item: I, now: number): void {
-    this.ids.push(id);
-    this.items.push(item);
-    this.sentAt.push(now);
-  }
-
-  /** Removes the oldest call in flight and returns it with its send time. */
-  shift(): [I, number] {
-    const at = this.head++;
-    const item = this.items[at];
-    const sentAt = this.sentAt[at];
-    this.items[at] = undefined as unknown as I; // let it be collected
-    if (this.head === this.ids.length) this.#forget(this.head);
-    else if (this.head >= 1024 && this.head * 2 >= this.ids.length) {
-      // Never idle, so never emptied: drop the answered part now and then.
-      this.#forget(this.head);
-    }
-    return [item, sentAt];
-  }
-
-  /** Removes every call in flight, oldest first. */
-  drain(): I[] {
-    const rest = this.items.slice(this.head);
-    this.#forget(this.ids.length);
-    return rest;
-  }
-
-  /** Drops the first `count` entries, all of them answered or drained. */
-  #forget(count: number): void {
-    if (count === this.ids.length) {
-      this.ids.length = this.items.length = this.sentAt.length = 0;
-    } else {
-      this.ids.splice(0, count);
-      this.items.splice(0, count);
-      this.sentAt.splice(0, count);
-    }
-    this.head -= Math.min(this.head, count);
+  /** Whether it is ready and has nothing to do. */
+  get idle(): boolean {
+    return this.inFlight.size === 0 && this.status === "ready";
   }
 }
 
@@ -203,7 +136,7 @@ class Slot<I extends EngineItem> {
  *
  * @typeParam I The pool's call items.
  */
-export class WorkerPoolEngine<I extends EngineItem> {
+export class Engine<I extends EngineItem> {
   readonly #host: EngineHost<I>;
   readonly #maxWorkers: number;
   readonly #maxTasks: number;
@@ -214,19 +147,16 @@ export class WorkerPoolEngine<I extends EngineItem> {
   /** The limits of the calls of `run()` not yet done. */
   readonly #limits = new Map<I, CallLimits>();
   /** The worker of each such call that was sent. */
-  readonly #sentTo = new Map<I, Slot<I>>();
-  readonly #slots = new Set<Slot<I>>();
+  readonly #sentTo = new Map<I, WorkerRecord<I>>();
+  readonly #workers = new Set<WorkerRecord<I>>();
+  readonly #gate = new PoolGate();
   #prepared: Promise<void> | undefined;
   #ready = false;
   #pumpQueued = false;
   #nextId = 1;
   #completed = 0;
   #failed = 0;
-  #shutdown = false;
   #terminating = false;
-  // Makes the pool's `Broken…` error once it is broken: every future and
-  // every refused call gets its own, which any of them may change.
-  #broken: (() => Error) | undefined;
   #gone: PromiseWithResolvers<void> | undefined;
 
   constructor(host: EngineHost<I>, options: EngineOptions) {
@@ -239,47 +169,37 @@ export class WorkerPoolEngine<I extends EngineItem> {
   /** Throws what a pool's `submit()` must throw now: the error that broke
    * the pool, or `ShutdownError` once it is shut down. */
   assertOpen(): void {
-    if (this.#broken !== undefined) throw this.#broken();
-    if (this.#shutdown) throw new ShutdownError();
+    this.#gate.assertOpen();
   }
 
   /**
    * The future of one call of `submit()` or `run()`: the call is checked and
-   * made into an item by `make`, then queued. A bad argument, or arguments
-   * that `make` cannot send, fail this future only.
+   * made into an item by the host's `makeCall()`, then queued. A bad
+   * argument, or arguments that cannot travel, fail this future only.
    *
+   * @param method The method the call came through.
    * @param fn The function.
    * @param args Its arguments.
-   * @param options The limits of `run()`; `undefined` for `submit()`.
-   * @param make Builds the item that carries the call: one function per
-   * pool, so that a call allocates no closure.
+   * @param options The options of `run()`.
    * @returns The call's future.
-   * @throws What {@linkcode assertOpen} throws.
+   * @throws What {@linkcode Engine.assertOpen} throws.
    */
   call<T>(
+    method: CallMethod,
+    fn: unknown,
+    args: unknown,
+    options: RunOptions | undefined,
+  ): Future<T> {
+    this.#gate.assertOpen();
+    return newCall(method, fn, args, options, this.#accept);
+  }
+
+  readonly #accept = (
+    future: Future<unknown>,
     fn: (...args: never[]) => unknown,
     args: unknown[],
-    options: RunOptions | undefined,
-    make: (
-      future: Future<unknown>,
-      fn: (...args: never[]) => unknown,
-      args: unknown[],
-    ) => I,
-  ): Future<T> {
-    this.assertOpen();
-    const future = new Future<T>();
-    let limits: RunOptions | undefined;
-    let item: I;
-    try {
-      limits = checkCall(fn, args, options);
-      item = make(future as Future<unknown>, fn, args);
-    } catch (error) {
-      future.setException(error);
-      return future;
-    }
-    this.submit(item, limits);
-    return future;
-  }
+    limits: RunOptions | undefined,
+  ): void => this.submit(this.#host.makeCall(future, fn, args), limits);
 
   /**
    * Queues a call; it is sent at the end of this turn at the earliest.
@@ -289,12 +209,12 @@ export class WorkerPoolEngine<I extends EngineItem> {
    */
   submit(item: I, limits?: RunOptions): void {
     if (limits !== undefined) {
-      const watch = new CallLimits(
+      const watch = watchLimits(
         item.future,
         limits,
         (reason) => this.#interrupt(item, reason),
       );
-      if (item.future.done()) return; // aborted already
+      if (watch === undefined) return; // aborted already
       this.#limits.set(item, watch);
       item.future.addDoneCallback(() => {
         this.#limits.delete(item);
@@ -312,11 +232,11 @@ export class WorkerPoolEngine<I extends EngineItem> {
    * @returns A promise that settles once every worker is gone.
    */
   shutdown(cancelFutures: boolean): Promise<void> {
-    this.#shutdown = true;
+    this.#gate.shut();
     if (cancelFutures) {
       // A call sent back from a stopped worker is RUNNING: it still runs.
       const running: I[] = [];
-      for (const item of this.#queue.drain()) {
+      for (const item of this.#queue.takeAll()) {
         if (!item.future.cancel() && !item.future.done()) running.push(item);
       }
       this.#queue.unshift(running);
@@ -334,13 +254,13 @@ export class WorkerPoolEngine<I extends EngineItem> {
   terminate(signal: "SIGTERM" | "SIGKILL"): Promise<void> {
     const gone = this.shutdown(true);
     this.#terminating = true;
-    for (const item of this.#queue.drain()) {
+    for (const item of this.#queue.takeAll()) {
       this.#fail(
         item,
         this.#host.broken("terminated", "the pool was terminated"),
       );
     }
-    for (const slot of this.#slots) slot.worker.kill(signal);
+    for (const record of this.#workers) record.worker.kill(signal);
     return gone;
   }
 
@@ -348,14 +268,12 @@ export class WorkerPoolEngine<I extends EngineItem> {
   stats(): ExecutorStats {
     let idle = 0;
     let running = 0;
-    for (const slot of this.#slots) {
-      if (slot.inFlight === 0 && slot.state === "ready") idle++;
-      for (let i = slot.head; i < slot.items.length; i++) {
-        running += slot.items[i].calls;
-      }
+    for (const record of this.#workers) {
+      if (record.idle) idle++;
+      running += record.inFlight.calls();
     }
     return {
-      workers: this.#slots.size,
+      workers: this.#workers.size,
       idle,
       running,
       queued: this.#queue.sum((item) => item.future.done() ? 0 : item.calls),
@@ -365,14 +283,16 @@ export class WorkerPoolEngine<I extends EngineItem> {
   }
 
   #whenGone(): Promise<void> {
-    if (this.#slots.size === 0 && this.#idle()) return Promise.resolve();
+    if (this.#workers.size === 0 && this.#nothingToSend()) {
+      return Promise.resolve();
+    }
     this.#gone ??= Promise.withResolvers();
     return this.#gone.promise;
   }
 
   /** Whether nothing waits to be sent (the pool may still be preparing). */
-  #idle(): boolean {
-    return this.#queue.length === 0 || this.#broken !== undefined;
+  #nothingToSend(): boolean {
+    return this.#queue.length === 0 || this.#gate.broken;
   }
 
   #schedule(): void {
@@ -389,20 +309,20 @@ export class WorkerPoolEngine<I extends EngineItem> {
   /** Sends queued calls to workers with room, starts workers where needed,
    * closes idle ones when their work is over, and flushes every write. */
   #pump(): void {
-    if (this.#broken !== undefined) return this.#settleGone();
+    if (this.#gate.broken) return this.#settleGone();
     if (!this.#ready) {
       // Nothing is loaded nor started for a pool that never gets work.
       if (this.#queue.length > 0) this.#prepare();
       return this.#settleGone();
     }
     const now = performance.now();
-    for (const slot of this.#slots) this.#fill(slot, now);
+    for (const record of this.#workers) this.#fill(record, now);
     while (this.#queue.length > 0 && this.#canStart()) {
-      const slot = this.#start();
-      if (slot === undefined) return; // starting failed: the pool is broken
-      this.#fill(slot, now);
+      const record = this.#start();
+      if (record === undefined) return; // starting failed: the pool is broken
+      this.#fill(record, now);
     }
-    for (const slot of this.#slots) this.#tidy(slot);
+    for (const record of this.#workers) this.#tidy(record);
     this.#settleGone();
   }
 
@@ -419,87 +339,88 @@ export class WorkerPoolEngine<I extends EngineItem> {
 
   #canStart(): boolean {
     let live = 0;
-    for (const slot of this.#slots) {
-      if (slot.state !== "closing" && slot.state !== "stopped") live++;
+    for (const record of this.#workers) {
+      if (record.status !== "closing" && record.status !== "stopped") live++;
     }
     return live < this.#maxWorkers;
   }
 
-  #start(): Slot<I> | undefined {
-    const slot = new Slot<I>(this.#maxTasks);
-    this.#slots.add(slot);
+  #start(): WorkerRecord<I> | undefined {
+    const record = new WorkerRecord<I>(this.#maxTasks);
+    this.#workers.add(record);
     try {
-      slot.worker = this.#host.start(this.#listen(slot));
+      record.worker = this.#host.start(this.#listen(record));
     } catch (error) {
-      this.#slots.delete(slot);
+      this.#workers.delete(record);
       this.#break("start", message(error), error);
       return undefined;
     }
-    return slot;
+    return record;
   }
 
-  /** Sends `slot` queued calls up to its window and its task budget. */
-  #fill(slot: Slot<I>, now: number): void {
-    if (slot.state !== "ready" && slot.state !== "starting") return;
+  /** Sends a worker queued calls up to its window and its tasks left. */
+  #fill(record: WorkerRecord<I>, now: number): void {
+    if (record.status !== "ready" && record.status !== "starting") return;
     const queue = this.#queue;
-    let room = Math.min(slot.window - slot.inFlight, slot.budget);
+    let room = Math.min(record.window - record.inFlight.size, record.tasksLeft);
     while (room > 0 && queue.length > 0) {
-      if (this.#limits.size > 0 && !this.#mayTake(slot, queue.peek()!)) break;
+      if (this.#limits.size > 0 && !this.#mayTake(record, queue.peek()!)) {
+        break;
+      }
       const item = queue.shift()!;
       const future = item.future;
       // Cancelled, or finished by hand, while queued: nothing to run.
       if (future.done()) continue;
       const id = this.#nextId++;
       try {
-        slot.worker.send(id, item);
+        record.worker.send(id, item);
       } catch (error) {
         this.#fail(item, error);
         continue;
       }
       // A call sent back from a stopped worker is RUNNING already.
       if (!future.running()) future.setRunningOrNotifyCancel();
-      slot.push(id, item, now);
-      slot.budget--;
+      record.inFlight.push(id, item, now);
+      record.tasksLeft--;
       room--;
-      if (this.#limits.size > 0) this.#sent(slot, item);
+      if (this.#limits.size > 0) this.#sent(record, item);
     }
   }
 
-  /** Whether `slot` may be sent `item` now. A call with limits goes only
+  /** Whether a worker may be sent `item` now. A call with limits goes only
    * to a ready worker with nothing else to do, so that it starts running
    * as it arrives: once sent, stopping it means stopping its worker, and
    * its timeout counts from there. */
-  #mayTake(slot: Slot<I>, item: I): boolean {
-    return !this.#limits.has(item) ||
-      (slot.inFlight === 0 && slot.state === "ready");
+  #mayTake(record: WorkerRecord<I>, item: I): boolean {
+    return !this.#limits.has(item) || record.idle;
   }
 
   /** Records where a call with limits went, and starts its timeout. */
-  #sent(slot: Slot<I>, item: I): void {
+  #sent(record: WorkerRecord<I>, item: I): void {
     const limits = this.#limits.get(item);
     if (limits === undefined) return;
-    this.#sentTo.set(item, slot);
+    this.#sentTo.set(item, record);
     limits.started();
   }
 
   /** Ends a call that hit its limit: a queued one is cancelled; a running
    * one fails with `reason`, and its worker is killed. */
   #interrupt(item: I, reason: unknown): void {
-    const slot = this.#sentTo.get(item);
-    if (slot === undefined) {
+    const record = this.#sentTo.get(item);
+    if (record === undefined) {
       item.future.cancel();
       return;
     }
     this.#fail(item, reason);
-    this.#stop(slot);
+    this.#stop(record);
   }
 
   /** Kills a worker to stop the call it runs; the calls sent behind it go
    * back to the front of the queue, in order, for another worker. */
-  #stop(slot: Slot<I>): void {
-    slot.state = "stopped";
-    this.#requeue(slot.drain());
-    this.#kill(slot);
+  #stop(record: WorkerRecord<I>): void {
+    record.status = "stopped";
+    this.#requeue(record.inFlight.takeAll());
+    this.#kill(record);
     this.#pump();
   }
 
@@ -511,132 +432,145 @@ export class WorkerPoolEngine<I extends EngineItem> {
 
   /** Kills a worker, which then holds the event loop until it is gone, so
    * that `await shutdown()` waits for it. */
-  #kill(slot: Slot<I>): void {
-    slot.worker.kill("SIGKILL");
-    if (!slot.held) {
-      slot.held = true;
-      slot.worker.hold(true);
-    }
+  #kill(record: WorkerRecord<I>): void {
+    record.worker.kill("SIGKILL");
+    this.#hold(record);
   }
 
-  /** Flushes `slot`, closes it when its work is over, and lets it hold the
-   * event loop only while it owes answers. */
-  #tidy(slot: Slot<I>): void {
-    if (slot.state === "gone") return;
-    slot.worker.flush();
-    const idle = slot.inFlight === 0;
+  #hold(record: WorkerRecord<I>): void {
+    if (record.held) return;
+    record.held = true;
+    record.worker.hold(true);
+  }
+
+  /** Flushes a worker, closes it when its work is over, and lets it hold
+   * the event loop only while it owes answers. */
+  #tidy(record: WorkerRecord<I>): void {
+    if (record.status === "gone") return;
+    record.worker.flush();
+    const idle = record.inFlight.size === 0;
     if (
-      idle && (slot.state === "ready" || slot.state === "starting") &&
-      (slot.budget === 0 || (this.#shutdown && this.#queue.length === 0))
+      idle && (record.status === "ready" || record.status === "starting") &&
+      (record.tasksLeft === 0 ||
+        (this.#gate.shutDown && this.#queue.length === 0))
     ) {
-      slot.state = "closing";
-      slot.worker.close();
+      record.status = "closing";
+      record.worker.close();
     }
     // A starting worker holds the loop until it is ready, and a closing one
     // until it exits, so that `await shutdown()` is not left hanging.
-    if (!idle || slot.state !== "ready") {
-      if (!slot.held) {
-        slot.held = true;
-        slot.worker.hold(true);
-      }
-    } else if (slot.held && slot.release === undefined) {
+    if (!idle || record.status !== "ready") {
+      this.#hold(record);
+    } else if (record.held && record.release === undefined) {
       // Not at once: code that awaits one call and submits the next does
       // so within this task, and letting go of the loop and taking it back
       // costs a round trip's time under Bun (its reads are paused).
-      slot.release = setTimeout(() => this.#release(slot), 0);
+      record.release = setTimeout(() => this.#release(record), 0);
     }
   }
 
-  #release(slot: Slot<I>): void {
-    slot.release = undefined;
-    if (slot.held && slot.inFlight === 0 && slot.state === "ready") {
-      slot.held = false;
-      slot.worker.hold(false);
+  #release(record: WorkerRecord<I>): void {
+    record.release = undefined;
+    if (record.held && record.idle) {
+      record.held = false;
+      record.worker.hold(false);
     }
   }
 
   /** A worker killed to stop a call may still deliver what it wrote: of a
    * stopped worker, only its end counts. */
-  #listen(slot: Slot<I>): WorkerListener {
-    const stopped = () => slot.state === "stopped";
+  #listen(record: WorkerRecord<I>): WorkerListener {
+    const stopped = () => record.status === "stopped";
     return {
       ready: () => {
         if (stopped()) return;
-        if (slot.state === "starting") slot.state = "ready";
-        slot.lastAnswerAt = performance.now();
+        if (record.status === "starting") record.status = "ready";
+        record.lastAnswerAt = performance.now();
         this.#pump();
       },
       initFailed: (error, stage) => {
         if (!stopped()) this.#break(stage, message(error), error);
       },
-      answered: (id, ok, payload) => {
-        if (!stopped()) this.#answered(slot, id, ok, payload);
+      answered: (id, ok, value) => {
+        if (!stopped()) this.#answered(record, id, ok, value);
       },
-      idle: () => {
+      callFailed: (id, error) => {
         if (stopped()) return;
-        this.#measure(slot);
+        const item = record.inFlight.remove(id);
+        if (item !== undefined) this.#fail(item, error);
+        // Its room is free; the engine may be flushing its workers now.
+        this.#schedule();
+      },
+      answersRead: () => {
+        if (stopped()) return;
+        this.#measure(record);
         this.#pump();
       },
-      failed: (what, cause) => {
+      misbehaved: (what, cause) => {
         if (stopped()) return;
-        slot.state = "closing";
+        record.status = "closing";
         this.#break("protocol", what, cause);
       },
-      exited: (how) => this.#exited(slot, how),
+      exited: (how) => this.#exited(record, how),
     };
   }
 
-  #answered(slot: Slot<I>, id: number, ok: boolean, payload: unknown): void {
-    if (slot.inFlight === 0 || slot.ids[slot.head] !== id) {
-      slot.state = "closing";
+  #answered(
+    record: WorkerRecord<I>,
+    id: number,
+    ok: boolean,
+    value: unknown,
+  ): void {
+    if (record.inFlight.oldestId !== id) {
+      record.status = "closing";
       return this.#break(
         "protocol",
         `a worker answered call ${id}, which it was not running`,
       );
     }
-    const [item, sentAt] = slot.shift();
-    if (slot.readAnswers++ === 0) {
-      slot.readStart = Math.max(sentAt, slot.lastAnswerAt);
+    const [item, sentAt] = record.inFlight.shift();
+    if (record.readAnswers++ === 0) {
+      record.readStart = Math.max(sentAt, record.lastAnswerAt);
     }
     if (item.future.done()) return; // finished by hand
-    const failed = item.settle(ok, payload);
+    const failed = item.finish(ok, value);
     this.#failed += failed;
     this.#completed += item.calls - failed;
   }
 
   /** Updates a worker's time per call from the answers of one read, and
    * its window from that. */
-  #measure(slot: Slot<I>): void {
-    if (slot.readAnswers === 0) return;
+  #measure(record: WorkerRecord<I>): void {
+    if (record.readAnswers === 0) return;
     const now = performance.now();
-    const sample = (now - slot.readStart) / slot.readAnswers;
-    slot.readAnswers = 0;
-    slot.lastAnswerAt = now;
-    slot.perCall += (sample - slot.perCall) * SMOOTHING;
-    slot.window = Math.max(
+    const sample = (now - record.readStart) / record.readAnswers;
+    record.readAnswers = 0;
+    record.lastAnswerAt = now;
+    record.perCall += (sample - record.perCall) * SMOOTHING;
+    record.window = Math.max(
       1,
-      Math.min(MAX_WINDOW, Math.floor(AHEAD_MS / slot.perCall)),
+      Math.min(MAX_WINDOW, Math.floor(AHEAD_MS / record.perCall)),
     );
   }
 
-  #exited(slot: Slot<I>, how: string): void {
-    const state = slot.state;
-    slot.state = "gone";
-    clearTimeout(slot.release);
-    this.#slots.delete(slot);
-    const lost = slot.drain();
-    if (this.#broken === undefined && state !== "stopped") {
+  #exited(record: WorkerRecord<I>, how: string): void {
+    const status = record.status;
+    record.status = "gone";
+    clearTimeout(record.release);
+    this.#workers.delete(record);
+    const lost = record.inFlight.takeAll();
+    if (!this.#gate.broken && status !== "stopped") {
       if (this.#terminating) {
         for (const item of lost) {
           this.#fail(item, this.#host.broken("terminated", how));
         }
-      } else if (state !== "closing" || lost.length > 0) {
+      } else if (status !== "closing" || lost.length > 0) {
         this.#died(how, lost);
       }
     }
     // Calls lost after a break (a worker killed by it) fail with its error.
-    if (this.#broken !== undefined) {
-      for (const item of lost) this.#fail(item, this.#broken());
+    if (this.#gate.broken) {
+      for (const item of lost) this.#fail(item, this.#gate.brokenError());
     }
     this.#pump();
   }
@@ -669,13 +603,12 @@ export class WorkerPoolEngine<I extends EngineItem> {
   /** Fails every queued and running call with the pool's `Broken…` error,
    * refuses new ones, and ends every worker. */
   #break(reason: BreakReason, detail: string, cause?: unknown): void {
-    if (this.#broken !== undefined) return;
     const broken = () => this.#host.broken(reason, detail, cause);
-    this.#broken = broken;
-    for (const item of this.#queue.drain()) this.#fail(item, broken());
-    for (const slot of this.#slots) {
-      for (const item of slot.drain()) this.#fail(item, broken());
-      this.#kill(slot);
+    if (!this.#gate.break(broken)) return;
+    for (const item of this.#queue.takeAll()) this.#fail(item, broken());
+    for (const record of this.#workers) {
+      for (const item of record.inFlight.takeAll()) this.#fail(item, broken());
+      this.#kill(record);
     }
     this.#settleGone();
   }
@@ -688,7 +621,10 @@ export class WorkerPoolEngine<I extends EngineItem> {
   }
 
   #settleGone(): void {
-    if (this.#gone === undefined || this.#slots.size > 0 || !this.#idle()) {
+    if (
+      this.#gone === undefined || this.#workers.size > 0 ||
+      !this.#nothingToSend()
+    ) {
       return;
     }
     this.#gone.resolve();

@@ -72,6 +72,7 @@ export {
   type ThreadPoolExecutorOptions,
 } from "./executor/thread_pool_executor.ts";
 export {
+  type CpuPoolOptions,
   type DenoPermissionName,
   type OnWorkerDeath,
   type PermissionGrant,

@@ -14,12 +14,8 @@ import {
 } from "./executor.ts";
 import type { BatchValues } from "./_map.ts";
 import type { RunOptions } from "./_call_limits.ts";
-import {
-  type BreakReason,
-  Engine,
-  type EngineHost,
-  type OnWorkerDeath,
-} from "./_engine.ts";
+import { type BreakReason, Engine, type EngineHost } from "./_engine.ts";
+import type { CpuPoolOptions } from "./cpu_pool_options.ts";
 import {
   FunctionShipping,
   moduleUrl,
@@ -37,17 +33,6 @@ import type { RemoteCall } from "./_remote_call.ts";
 import type { EngineWorker, WorkerListener } from "./_worker_transport.ts";
 
 type AnyFunction = (...args: never[]) => unknown;
-
-/** The options both CPU pools take; each pool documents its own. */
-export interface EnginePoolOptions {
-  readonly maxWorkers?: number;
-  // deno-lint-ignore no-explicit-any
-  readonly initializer?: (...args: any[]) => unknown;
-  readonly initargs?: readonly unknown[];
-  readonly maxTasksPerChild?: number;
-  readonly modules?: readonly (string | URL)[];
-  readonly onWorkerDeath?: OnWorkerDeath;
-}
 
 /** What every worker of a pool is given, whatever runs it. */
 export interface WorkerBasics {
@@ -107,7 +92,7 @@ export abstract class EnginePoolExecutor extends Executor {
    * @param options The pool's options.
    * @param host What makes the pool differ.
    */
-  constructor(options: EnginePoolOptions, host: PoolHost) {
+  constructor(options: CpuPoolOptions, host: PoolHost) {
     super();
     // One worker per core: more only adds switching for CPU-bound work.
     this.#maxWorkers = checkMaxWorkers(options.maxWorkers, cpuCount());

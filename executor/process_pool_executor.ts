@@ -9,7 +9,8 @@ import { BrokenProcessPool } from "../future/errors.ts";
 import { checkLimit, DEFAULT_MAX_FRAME_BYTES } from "../workers/_protocol.ts";
 import type { RuntimeName } from "../workers/_runtime.ts";
 import type { BatchValues } from "./_map.ts";
-import type { BreakReason, OnWorkerDeath } from "./_engine.ts";
+import type { BreakReason } from "./_engine.ts";
+import type { CpuPoolOptions } from "./cpu_pool_options.ts";
 import {
   EnginePoolExecutor,
   type PoolHost,
@@ -24,7 +25,6 @@ import {
   checkPermissions,
   losesPartialGrants,
   startupPermissions,
-  type WorkerPermissions,
 } from "./_deno_permissions.ts";
 import { entryArgument, workerCommand } from "./_worker_command.ts";
 import { filePath } from "./_file_path.ts";
@@ -37,53 +37,17 @@ import {
 import type { WorkerListener } from "./_worker_transport.ts";
 
 export type { RuntimeName } from "../workers/_runtime.ts";
-export type { OnWorkerDeath } from "./_engine.ts";
 export type {
+  CpuPoolOptions,
   DenoPermissionName,
+  OnWorkerDeath,
   PermissionGrant,
   WorkerPermissions,
-} from "./_deno_permissions.ts";
+} from "./cpu_pool_options.ts";
 
-/** The options of `new ProcessPoolExecutor()`. */
-export interface ProcessPoolExecutorOptions {
-  /**
-   * How many worker processes may run at once; they start on demand.
-   * @default {navigator.hardwareConcurrency}
-   */
-  maxWorkers?: number;
-  /**
-   * Called (sync or async) in each worker before its first call; if it
-   * throws, the pool is broken. Sent like a submitted function: by
-   * reference when it is an export of `modules`, else by source.
-   * @default {undefined}
-   */
-  // deno-lint-ignore no-explicit-any
-  initializer?: (...args: any[]) => unknown;
-  /**
-   * The arguments of `initializer`, sent with the value codec.
-   * @default {[]}
-   */
-  initargs?: readonly unknown[];
-  /**
-   * How many calls a worker runs before it exits and is replaced (a batch
-   * of `map({ chunksize })` counts as one).
-   * @default {undefined} workers live as long as the pool
-   */
-  maxTasksPerChild?: number;
-  /**
-   * Modules every worker imports at start, as URLs or paths (relative
-   * paths resolve against the current directory). A function exported by
-   * one of them is sent by reference, so it may use its module's imports
-   * and variables.
-   * @default {[]}
-   */
-  modules?: readonly (string | URL)[];
-  /**
-   * The Deno permissions of the workers, in the shape of
-   * `Deno.PermissionOptions`; ignored by Bun and Node workers.
-   * @default {"inherit"} the permissions the parent holds
-   */
-  permissions?: WorkerPermissions;
+/** The options of `new ProcessPoolExecutor()`: those of
+ * {@linkcode CpuPoolOptions}, and how worker processes are started. */
+export interface ProcessPoolExecutorOptions extends CpuPoolOptions {
   /**
    * The runtime the workers run on.
    * @default {the current runtime}
@@ -94,7 +58,8 @@ export interface ProcessPoolExecutorOptions {
    * `ssh host deno run -A` or a container; the worker entry
    * (`workers/process_worker.ts`: its path, or its URL when it is not a
    * local file) is appended as the last argument.
-   * @default {undefined} `deno run <the parent's permissions>` or `bun run`
+   * @default {undefined} `deno run <the parent's permissions>`, `bun run`
+   * or `node`
    */
   command?: readonly string[];
   /**
@@ -107,15 +72,6 @@ export interface ProcessPoolExecutorOptions {
    * @default {undefined} the parent's
    */
   cwd?: string | URL;
-  /**
-   * What the death of a worker process that owes answers does: `"break"`
-   * breaks the pool, as in CPython; `"replace"` fails the call it was
-   * running with `WorkerDiedError` (its exit code or signal and the last
-   * lines of its stderr), sends its other calls to a new worker and goes
-   * on, unless 5 workers die within 10 s, which breaks the pool.
-   * @default {"break"}
-   */
-  onWorkerDeath?: OnWorkerDeath;
   /**
    * The largest frame, in bytes (JSON and raw bytes of binary data), that
    * may cross the pipe: a call whose arguments or result are larger fails,

@@ -14,7 +14,8 @@ import {
   type TransferMarker,
 } from "../workers/_transfer.ts";
 import type { BatchValues } from "./_map.ts";
-import type { BreakReason, OnWorkerDeath } from "./_engine.ts";
+import type { BreakReason } from "./_engine.ts";
+import type { CpuPoolOptions } from "./cpu_pool_options.ts";
 import {
   EnginePoolExecutor,
   type PoolHost,
@@ -25,7 +26,6 @@ import { requireRuntime } from "./_runtime.ts";
 import {
   checkEntryReadable,
   checkPermissions,
-  type WorkerPermissions,
   workerPermissions,
 } from "./_deno_permissions.ts";
 import { columnsOf, RemoteCall } from "./_remote_call.ts";
@@ -38,65 +38,16 @@ import {
 import type { WorkerListener } from "./_worker_transport.ts";
 
 export type {
+  CpuPoolOptions,
   DenoPermissionName,
+  OnWorkerDeath,
   PermissionGrant,
   WorkerPermissions,
-} from "./_deno_permissions.ts";
+} from "./cpu_pool_options.ts";
 
-/** The options of `new WorkerPoolExecutor()`. */
-export interface WorkerPoolExecutorOptions {
-  /**
-   * How many worker threads may run at once; they start on demand.
-   * @default {navigator.hardwareConcurrency}
-   */
-  maxWorkers?: number;
-  /**
-   * Called (sync or async) in each worker before its first call; if it
-   * throws, the pool is broken. Sent like a submitted function: by
-   * reference when it is an export of `modules`, else by source.
-   * @default {undefined}
-   */
-  // deno-lint-ignore no-explicit-any
-  initializer?: (...args: any[]) => unknown;
-  /**
-   * The arguments of `initializer`, sent by structured clone.
-   * @default {[]}
-   */
-  initargs?: readonly unknown[];
-  /**
-   * How many calls a worker runs before it is ended and replaced (a batch
-   * of `map({ chunksize })` counts as one).
-   * @default {undefined} workers live as long as the pool
-   */
-  maxTasksPerChild?: number;
-  /**
-   * Modules every worker imports at start, as URLs or paths (relative
-   * paths resolve against the current directory). A function exported by
-   * one of them is sent by reference, so it may use its module's imports
-   * and variables.
-   * @default {[]}
-   */
-  modules?: readonly (string | URL)[];
-  /**
-   * The Deno permissions of the workers, in the shape of
-   * `Deno.PermissionOptions` (relative paths resolve against the current
-   * directory; a name left out is not granted); ignored under Bun.
-   * Anything but `"inherit"` needs Deno's `--unstable-worker-options` flag
-   * (or `"unstable": ["worker-options"]` in deno.json): without it the
-   * constructor throws, where it can tell (Linux), since Deno would end the
-   * program at the first worker.
-   * @default {"inherit"} the permissions the parent holds
-   */
-  permissions?: WorkerPermissions;
-  /**
-   * What the end of a worker thread that owes answers does: `"break"`
-   * breaks the pool, as in CPython; `"replace"` fails the call it was
-   * running with `WorkerDiedError`, sends its other calls to a new worker
-   * and goes on, unless 5 workers end within 10 s, which breaks the pool.
-   * @default {"break"}
-   */
-  onWorkerDeath?: OnWorkerDeath;
-}
+/** The options of `new WorkerPoolExecutor()`: those of
+ * {@linkcode CpuPoolOptions}. */
+export type WorkerPoolExecutorOptions = CpuPoolOptions;
 
 const ENTRY = workerEntry("web_worker");
 

@@ -1,8 +1,14 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import process from "node:process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { assertOwnErrors, rejection, test } from "./_harness.ts";
+import {
+  assertOwnErrors,
+  missingPrograms,
+  rejection,
+  test,
+} from "./_harness.ts";
 import { executorContract } from "./_executor_contract.ts";
 import { workerPoolContract } from "./_worker_pool_contract.ts";
 import { runContract, workerRunContract } from "./_run_contract.ts";
@@ -415,3 +421,27 @@ if (runtime === "deno") {
     assert.deepEqual(await script.exited, UNCAUGHT);
   });
 }
+
+test(
+  "WorkerPoolExecutor's module graph holds no spawn adapter, process transport or frame protocol",
+  () => {
+    const entry = fileURLToPath(
+      new URL("../executor/worker_pool_executor.ts", import.meta.url),
+    );
+    const info = JSON.parse(
+      execFileSync("deno", ["info", "--json", entry], { encoding: "utf8" }),
+    ) as { modules: { specifier: string }[] };
+    const files = info.modules.map(({ specifier }) =>
+      specifier.replace(/^.*\/(executor|workers|future)\//, "$1/")
+    );
+    assert.ok(files.includes("executor/_engine.ts")); // the graph was read
+    const processSide = files.filter((file) =>
+      /^executor\/_(spawn|child_process|process_transport|worker_command)/
+        .test(file) ||
+      file === "workers/_protocol.ts" ||
+      file.startsWith("node:child_process")
+    );
+    assert.deepEqual(processSide, []);
+  },
+  missingPrograms({ deno: 2 }),
+);

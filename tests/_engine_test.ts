@@ -1,0 +1,315 @@
+/**
+ * The engine on its own, with fake workers that the tests drive by hand:
+ * what it sends, when, to whom, and what it does when a worker answers,
+ * dies or runs out of tasks.
+ */
+import assert from "node:assert/strict";
+import { test } from "./_harness.ts";
+import { Future } from "../future/future.ts";
+import { WorkerDiedError } from "../future/errors.ts";
+import {
+  type BreakReason,
+  Engine,
+  type EngineOptions,
+} from "../executor/_engine.ts";
+import type {
+  EngineItem,
+  EngineWorker,
+  WorkerListener,
+} from "../executor/_worker_transport.ts";
+
+/** A call whose result is its argument. */
+class FakeCall implements EngineItem {
+  readonly future = new Future<unknown>();
+  readonly calls = 1;
+  readonly value: unknown;
+  constructor(value: unknown) {
+    this.value = value;
+  }
+  finish(ok: boolean, value: unknown): number {
+    if (ok) this.future.setResult(value);
+    else this.future.setException(value);
+    return ok ? 0 : 1;
+  }
+}
+
+/** A worker that keeps what it is sent until the test answers it. */
+class FakeWorker implements EngineWorker<FakeCall> {
+  /** Calls flushed to it, oldest first, not yet answered. */
+  readonly calls: [number, FakeCall][] = [];
+  #queued: [number, FakeCall][] = [];
+  closed = false;
+  killed: string | undefined;
+  held = true;
+  readonly listener: WorkerListener;
+
+  constructor(listener: WorkerListener) {
+    this.listener = listener;
+  }
+
+  send(id: number, item: FakeCall): void {
+    this.#queued.push([id, item]);
+  }
+  flush(): void {
+    this.calls.push(...this.#queued);
+    this.#queued = [];
+  }
+  close(): void {
+    this.closed = true;
+  }
+  kill(signal: string): void {
+    this.killed = signal;
+  }
+  hold(held: boolean): void {
+    this.held = held;
+  }
+
+  /** Answers its oldest `count` calls with their values, in one read. */
+  answer(count = this.calls.length): void {
+    for (const [id, call] of this.calls.splice(0, count)) {
+      this.listener.answered(id, true, call.value);
+    }
+    this.listener.answersRead();
+  }
+
+  /** Ends the worker: its calls in flight are lost. */
+  exit(how = "worker exited with code 1"): void {
+    this.listener.exited(how);
+  }
+}
+
+/** An engine over fake workers, and the workers it started. */
+function fakeEngine(options: Partial<EngineOptions> = {}) {
+  const workers: FakeWorker[] = [];
+  const engine = new Engine<FakeCall>({
+    prepare: () => Promise.resolve(),
+    start(listener) {
+      const worker = new FakeWorker(listener);
+      workers.push(worker);
+      return worker;
+    },
+    makeCall: (_future, _fn, args) => new FakeCall(args[0]),
+    broken: (reason: BreakReason, detail: string) =>
+      new Error(`${reason}: ${detail}`),
+  }, {
+    maxWorkers: 2,
+    maxTasksPerChild: Infinity,
+    onWorkerDeath: "break",
+    ...options,
+  });
+  const submit = (value: unknown): Future<unknown> => {
+    const call = new FakeCall(value);
+    engine.submit(call);
+    return call.future;
+  };
+  return { engine, workers, submit };
+}
+
+/** Lets the engine's microtasks and the prepare() promise run. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** Makes every worker ready. */
+function ready(workers: FakeWorker[]): void {
+  for (const worker of workers) worker.listener.ready();
+}
+
+/** Ends every worker the way a closed one does, so the test leaks none. */
+function exitAll(workers: FakeWorker[]): void {
+  for (const worker of workers) worker.exit("worker exited with code 0");
+}
+
+test("Engine starts workers on demand and sends a starting worker one call", async () => {
+  const { engine, workers, submit } = fakeEngine();
+  const futures = [1, 2, 3, 4, 5].map(submit);
+  assert.equal(workers.length, 0); // nothing before the end of the turn
+  await nextTurn();
+  assert.equal(workers.length, 2);
+  assert.deepEqual(workers.map((w) => w.calls.length), [1, 1]);
+  assert.ok(futures[0].running() && futures[1].running());
+  assert.ok(!futures[2].running());
+  assert.deepEqual(engine.stats(), {
+    workers: 2,
+    idle: 0,
+    running: 2,
+    queued: 3,
+    completed: 0,
+    failed: 0,
+  });
+  ready(workers);
+  for (const worker of workers) worker.answer();
+  while (workers.some((worker) => worker.calls.length > 0)) {
+    for (const worker of workers) worker.answer();
+  }
+  assert.deepEqual(await Promise.all(futures), [1, 2, 3, 4, 5]);
+  const done = engine.shutdown(false);
+  assert.ok(workers.every((worker) => worker.closed));
+  exitAll(workers);
+  await done;
+});
+
+test("Engine sends a worker more calls ahead once its answers come back fast", async () => {
+  const { engine, workers, submit } = fakeEngine({ maxWorkers: 1 });
+  const futures = Array.from({ length: 200 }, (_, i) => submit(i));
+  await nextTurn();
+  const [worker] = workers;
+  worker.listener.ready();
+  const sizes: number[] = [];
+  while (worker.calls.length > 0) {
+    sizes.push(worker.calls.length);
+    worker.answer();
+  }
+  assert.equal(sizes[0], 1);
+  assert.ok(
+    Math.max(...sizes) > 1,
+    `the window never grew: ${sizes.join(",")}`,
+  );
+  assert.equal((await Promise.all(futures)).length, 200);
+  const done = engine.shutdown(false);
+  exitAll(workers);
+  await done;
+});
+
+test("Engine replaces a worker after maxTasksPerChild calls", async () => {
+  const { engine, workers, submit } = fakeEngine({
+    maxWorkers: 1,
+    maxTasksPerChild: 2,
+  });
+  const futures = [1, 2, 3].map(submit);
+  await nextTurn();
+  const [first] = workers;
+  first.listener.ready();
+  first.answer();
+  first.answer();
+  assert.ok(first.closed, "the worker was not told to exit after 2 calls");
+  assert.equal(workers.length, 1); // the new one waits for the old to go
+  first.exit("worker exited with code 0");
+  assert.equal(workers.length, 2);
+  const second = workers[1];
+  second.listener.ready();
+  second.answer();
+  assert.deepEqual(await Promise.all(futures), [1, 2, 3]);
+  assert.equal(engine.stats().completed, 3);
+  const done = engine.shutdown(false);
+  second.exit("worker exited with code 0");
+  await done;
+});
+
+test('Engine with onWorkerDeath: "replace" fails the running call of a dead worker and re-queues the calls sent behind it', async () => {
+  const { engine, workers, submit } = fakeEngine({
+    maxWorkers: 1,
+    onWorkerDeath: "replace",
+  });
+  const warm = Array.from({ length: 50 }, (_, i) => submit(i));
+  await nextTurn();
+  workers[0].listener.ready();
+  while (workers[0].calls.length > 0) workers[0].answer();
+  await Promise.all(warm);
+  // Fast answers opened the window: both calls go to the one worker.
+  const running = submit("running");
+  const behind = submit("behind");
+  await nextTurn();
+  assert.equal(workers[0].calls.length, 2);
+  workers[0].exit("worker 1 was killed by SIGKILL");
+  const error = await running.exception();
+  assert.ok(error instanceof WorkerDiedError);
+  assert.match(error.message, /killed by SIGKILL/);
+  assert.equal(workers.length, 2, "no replacement was started");
+  workers[1].listener.ready();
+  workers[1].answer();
+  assert.equal(await behind, "behind");
+  assert.equal(engine.stats().failed, 1);
+  const done = engine.shutdown(false);
+  workers[1].exit("worker exited with code 0");
+  await done;
+});
+
+test('Engine with onWorkerDeath: "replace" breaks the pool when 5 workers die within 10 s', async () => {
+  const { engine, workers, submit } = fakeEngine({
+    maxWorkers: 1,
+    onWorkerDeath: "replace",
+  });
+  const futures = Array.from({ length: 6 }, (_, i) => submit(i));
+  await nextTurn();
+  for (let death = 0; death < 5; death++) {
+    workers[death].exit(`worker ${death} exited with code 3`);
+  }
+  const errors = await Promise.all(futures.map((f) => f.exception()));
+  assert.equal(errors.filter((e) => e instanceof WorkerDiedError).length, 4);
+  const broken = errors.filter((e) => !(e instanceof WorkerDiedError));
+  assert.equal(broken.length, 2);
+  for (const error of broken) {
+    assert.match(
+      String(error),
+      /^Error: died: worker 4 exited with code 3; 5 workers died within 10 s/,
+    );
+  }
+  assert.throws(() => engine.assertOpen(), /^Error: died: /);
+  assert.equal(engine.stats().failed, 6);
+  await engine.shutdown(false);
+});
+
+test('Engine with onWorkerDeath: "break" fails every call when a worker dies', async () => {
+  const { engine, workers, submit } = fakeEngine({ maxWorkers: 1 });
+  const futures = [1, 2, 3].map(submit);
+  await nextTurn();
+  workers[0].exit("worker 7 exited with code 9");
+  for (const future of futures) {
+    assert.match(String(await future.exception()), /died: worker 7/);
+  }
+  assert.deepEqual(engine.stats(), {
+    workers: 0,
+    idle: 0,
+    running: 0,
+    queued: 0,
+    completed: 0,
+    failed: 3,
+  });
+  await engine.shutdown(false);
+});
+
+test("Engine.stats() counts idle workers, queued calls and both outcomes", async () => {
+  const { engine, workers, submit } = fakeEngine({ maxWorkers: 1 });
+  const ok = submit("ok");
+  const cancelled = submit("cancelled");
+  cancelled.cancel();
+  await nextTurn();
+  const [worker] = workers;
+  worker.listener.ready();
+  assert.equal(engine.stats().queued, 0); // a cancelled call is not counted
+  worker.answer();
+  await ok;
+  const bad = new FakeCall("bad");
+  engine.submit(bad);
+  await nextTurn();
+  const [[id]] = worker.calls.splice(0, 1);
+  worker.listener.answered(id, false, new Error("bad"));
+  worker.listener.answersRead();
+  await bad.future.exception();
+  assert.deepEqual(engine.stats(), {
+    workers: 1,
+    idle: 1,
+    running: 0,
+    queued: 0,
+    completed: 1,
+    failed: 1,
+  });
+  const done = engine.shutdown(false);
+  worker.exit("worker exited with code 0");
+  await done;
+});
+
+test("Engine breaks the pool when a worker answers a call it was not sent", async () => {
+  const { engine, workers, submit } = fakeEngine({ maxWorkers: 1 });
+  const future = submit(1);
+  await nextTurn();
+  workers[0].listener.answered(999, true, 1);
+  assert.match(
+    String(await future.exception()),
+    /protocol: a worker answered call 999, which it was not running/,
+  );
+  assert.equal(workers[0].killed, "SIGKILL");
+  workers[0].exit();
+  await engine.shutdown(false);
+});

@@ -1,10 +1,10 @@
 /**
- * Python's `concurrent.futures` for Deno and Bun: run many calls at once and
- * collect their results with futures.
+ * Python's `concurrent.futures` for Deno, Bun and Node: run many calls at
+ * once and collect their results with futures.
  *
  * - `ThreadPoolExecutor`: a bounded pool on the event loop, for async I/O.
- * - `ProcessPoolExecutor`: long-lived Deno or Bun subprocesses, for CPU-bound
- *   work.
+ * - `ProcessPoolExecutor`: long-lived subprocesses (of this runtime or
+ *   another), for CPU-bound work.
  * - `WorkerPoolExecutor`: long-lived Web Workers (threads in this process),
  *   for CPU-bound work with cheaper calls and transferable buffers.
  * - `Future`, `wait()`, `asCompleted()`: the futures themselves, usable

@@ -2,7 +2,7 @@
  * The worker of the bare children (`_floor_child.ts`): answers each
  * `{ id, x }` frame with `{ id, v: x + 2 }` and each `{ id, fib }` frame
  * with `{ id, v: fib(n) }`. It drains every complete frame a read gives and
- * sends all the answers in one write, which BENCHMARKS.md found twice as
+ * sends all the answers in one write, which the benchmark plan found twice as
  * fast as one read per frame.
  *
  * @module

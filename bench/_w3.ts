@@ -1,5 +1,5 @@
 /**
- * W3 cpu-scaling (BENCHMARKS.md), as the process and worker pool benches
+ * W3 cpu-scaling (the README's Benchmarks), as the process and worker pool benches
  * both run it: the workloads, the serial loop, the pool side, and the order
  * of the three sides (serial, pool, floor), drawn at random each time so
  * that none always runs on a machine the previous one warmed or throttled.

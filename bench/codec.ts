@@ -1,9 +1,10 @@
 /**
- * What the value codec costs on top of JSON, measured on Deno or Bun:
+ * What the value codec costs on top of JSON, measured on any runtime:
  *
  * ```sh
  * deno run bench/codec.ts
  * bun bench/codec.ts
+ * node bench/codec.ts
  * ```
  *
  * Prints one `name: value unit` line per figure, each name ending in the

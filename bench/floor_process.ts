@@ -1,5 +1,5 @@
 /**
- * The floors of W2, W4 and W5 (BENCHMARKS.md) on the current runtime: bare
+ * The floors of W2, W4 and W5 (the README's Benchmarks) on the current runtime: bare
  * children (`_floor_child.ts`) speaking length-prefixed JSON over stdio,
  * with no futures, no codec and no error handling. These are the
  * figures the process pool must approach.

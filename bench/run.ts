@@ -1,5 +1,5 @@
 /**
- * `deno task bench`: the workloads of BENCHMARKS.md on Deno, on Bun, on
+ * `deno task bench`: the workloads of the benchmark plan (see the README's Benchmarks) on Deno, on Bun, on
  * Node and, where `python3` is on the machine, on CPython,
  * interleaved round by round so that all of them share the machine's noise. Prints the median of every
  * figure as `name: value unit`, then the ratios.

@@ -1,5 +1,5 @@
 /**
- * W2 process-trivial (BENCHMARKS.md): round trips through a
+ * W2 process-trivial (the README's Benchmarks): round trips through a
  * `ProcessPoolExecutor` of 2 worker processes.
  *
  * - `w2-submit`: 20,000 calls `(x) => x + 2`, submit all, then await all;

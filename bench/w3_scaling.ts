@@ -1,5 +1,5 @@
 /**
- * W3 cpu-scaling (BENCHMARKS.md): the speed-up of a `ProcessPoolExecutor`
+ * W3 cpu-scaling (the README's Benchmarks): the speed-up of a `ProcessPoolExecutor`
  * of 2 worker processes over running the same calls one after another in
  * this process.
  *

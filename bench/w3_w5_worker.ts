@@ -1,5 +1,5 @@
 /**
- * The worker pool's rows of W3, W4 and W5 (BENCHMARKS.md), each beside its
+ * The worker pool's rows of W3, W4 and W5 (the README's Benchmarks), each beside its
  * floor, bare Web Workers, measured in the same run:
  *
  * - W3 cpu-scaling: the speed-up of a `WorkerPoolExecutor` of 2 over the

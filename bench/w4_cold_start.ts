@@ -1,5 +1,5 @@
 /**
- * W4 cold-start (BENCHMARKS.md): milliseconds from `new
+ * W4 cold-start (the README's Benchmarks): milliseconds from `new
  * ProcessPoolExecutor()` to the first result of a trivial call, which
  * includes starting a worker process, loading the worker entry and its
  * `init` handshake. The median of 10 fresh pools per repetition; each pool

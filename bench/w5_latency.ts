@@ -1,5 +1,5 @@
 /**
- * W5 latency (BENCHMARKS.md): microseconds for one call `(x) => x + 2` on an
+ * W5 latency (the README's Benchmarks): microseconds for one call `(x) => x + 2` on an
  * idle `ProcessPoolExecutor` of one warm worker, from `submit()` to the
  * awaited result; each call is submitted once the previous one is back.
  * p50 and p99 of 2,000 round trips per repetition, after 100 untimed ones.

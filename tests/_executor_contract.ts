@@ -1,5 +1,5 @@
 /**
- * The contract every executor keeps (API.md sections 3 and 4), written once
+ * The contract every executor keeps (the README's reference of `Executor`), written once
  * and run by each executor's test file with `executorContract(name, make)`.
  *
  * The pools under test may run calls in another process or thread, so every

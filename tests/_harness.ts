@@ -1,10 +1,10 @@
 /**
- * One test registry for both runtimes.
+ * One test registry for Deno, Bun and Node.
  *
  * Deno's `node:test` runs with its sanitizers switched off, so under Deno the
  * suite registers through `Deno.test`, whose op, resource and exit sanitizers
- * catch leaked timers, pipes and child processes. Bun has no sanitizers and
- * runs the same tests through `node:test`.
+ * catch leaked timers, pipes and child processes. Bun and Node have no
+ * sanitizers and run the same tests through `node:test`.
  *
  * Also the helpers the test files share: `rejection()`,
  * `assertOwnErrors()`, `untilRunning()` and `missingPrograms()`.
@@ -21,7 +21,7 @@ import type { Future } from "../mod.ts";
 export type TestBody = () => void | Promise<void>;
 
 /**
- * Registers one test under both runtimes, with Deno's sanitizers on.
+ * Registers one test under every runtime, with Deno's sanitizers on.
  *
  * @param name What the test checks.
  * @param body The test.

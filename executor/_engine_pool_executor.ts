@@ -67,13 +67,13 @@ export interface PoolHost {
     fn: AnyFunction,
     args: unknown[],
   ): RemoteCall;
-  /** The item of a batch for `map({ chunksize })`, or `undefined` when no
-   * item can travel (then `future` holds every item's error). */
+  /** The item of a batch for `map({ chunksize })`: the items whose
+   * arguments cannot travel are its batch's failures. */
   makeBatch(
     future: Future<BatchValues<unknown>>,
     fn: AnyFunction,
     lists: unknown[][],
-  ): RemoteCall | undefined;
+  ): RemoteCall;
 }
 
 /**
@@ -334,7 +334,14 @@ export abstract class EnginePoolExecutor extends Executor {
       fn as AnyFunction,
       batch,
     );
-    if (call !== undefined) this.#engine.submit(call, limits);
+    const { failures } = call.batch!;
+    if (failures.size < batch.length) {
+      this.#engine.submit(call, limits);
+    } else {
+      // No item can travel: every outcome is known here.
+      const values = batch.map(() => undefined as Awaited<R>);
+      future.setResult({ values, errors: failures });
+    }
     return future;
   }
 

@@ -239,13 +239,8 @@ class ProcessHost implements PoolHost {
     future: Future<BatchValues<unknown>>,
     fn: (...args: never[]) => unknown,
     lists: unknown[][],
-  ): RemoteCall | undefined {
+  ): RemoteCall {
     const { args, batch } = encodeBatch(lists);
-    if (batch.failures.size === batch.size) {
-      const values = lists.map(() => undefined);
-      future.setResult({ values, errors: batch.failures });
-      return undefined;
-    }
     return new RemoteCall(future, fn, args, undefined, batch);
   }
 }

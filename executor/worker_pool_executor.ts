@@ -236,13 +236,8 @@ class WebHost implements PoolHost {
     future: Future<BatchValues<unknown>>,
     fn: (...args: never[]) => unknown,
     lists: unknown[][],
-  ): RemoteCall | undefined {
+  ): RemoteCall {
     const { sendable, failures, transfer } = takeBatch(lists);
-    if (failures.size === lists.length) {
-      const values = lists.map(() => undefined);
-      future.setResult({ values, errors: failures });
-      return undefined;
-    }
     const batch = { size: lists.length, failures };
     return new RemoteCall(future, fn, columnsOf(sendable), transfer, batch);
   }

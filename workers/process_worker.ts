@@ -53,7 +53,8 @@ function handle(message: ParentMessage): Promise<void> | undefined {
   switch (message.t) {
     case "init":
       return init(message);
-    case "call": {
+    case "call":
+    case "batch": {
       const { id } = message;
       let fn;
       let args;
@@ -64,20 +65,9 @@ function handle(message: ParentMessage): Promise<void> | undefined {
         answer(id, false, error);
         return undefined;
       }
-      return runCall(id, fn, args, answer);
-    }
-    case "batch": {
-      const { id } = message;
-      let fn;
-      let columns;
-      try {
-        fn = table.resolve(message.fn);
-        columns = decode(message.args, message.sections) as unknown[][];
-      } catch (error) {
-        answer(id, false, error);
-        return undefined;
-      }
-      return runBatch(id, fn, columns, answerBatch);
+      return message.t === "call"
+        ? runCall(id, fn, args, answer)
+        : runBatch(id, fn, args as unknown[][], answerBatch);
     }
   }
 }

@@ -52,6 +52,7 @@ const JOBS: Job[] = [
   ...jobs("w5_latency.ts", ALL, "w5_latency.py"),
   ...jobs("w3_w5_worker.ts", ALL),
   ...jobs("w6_bulk.ts", ALL, "w6_bulk.py"),
+  ...jobs("w7_mixed.ts", ALL),
 ];
 
 /** Ratios as `[name, numerator, denominator]`, `RT` standing for each
@@ -75,6 +76,14 @@ const RATIO_TEMPLATES: [string, string, string][] = [
   // floor's over ours, what share of the pipe's speed we reach.
   ["w6-speedup-RT-vs-cpython", "w6-round-trip-cpython", "w6-round-trip-RT"],
   ["w6-RT-share-of-floor", "w6-floor-RT", "w6-round-trip-RT"],
+  // W7: the long calls' speed-up after short ones over the same alone; 1
+  // is the goal.
+  [
+    "w7-process-RT-mixed-vs-alone",
+    "w7-mixed-process-RT",
+    "w7-alone-process-RT",
+  ],
+  ["w7-worker-RT-mixed-vs-alone", "w7-mixed-worker-RT", "w7-alone-worker-RT"],
   [
     "worker-copy-vs-transfer-64mb-RT",
     "worker-copy-64mb-RT",

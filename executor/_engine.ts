@@ -83,17 +83,25 @@ const CRASH_LOOP_DEATHS = 5;
 const CRASH_LOOP_MS = 10_000;
 
 /**
- * How much work, in ms, a worker is sent ahead of time. A worker answers
- * all the calls of a read in one write and then waits for more, so every
- * round trip costs it a parent turnaround: the more calls per round trip,
- * the less that costs per call. But a call sent is RUNNING (no longer
- * cancellable) and bound to its worker, so only short calls are sent ahead:
- * a worker's window is this budget over its measured time per call, and a
- * call longer than the budget waits here for a worker that is free.
+ * How much work, in ms, a worker may be sent ahead of time. A worker
+ * answers all the calls of a read in one write and then waits for more, so
+ * every round trip costs it a parent turnaround: the more calls per round
+ * trip, the less that costs per call. But a call sent is RUNNING (no longer
+ * cancellable) and bound to its worker, so calls are sent ahead only
+ *
+ * - when every worker has a call and no more workers may start,
+ * - a fair share of what is queued each, so that the tail of the queue is
+ *   spread over the workers,
+ * - up to a worker's window: this budget over its measured time per call,
+ *   which starts at one call for every new burst of work and at most
+ *   doubles per round trip,
+ * - and never to a worker whose current call has run longer than this
+ *   budget, nor behind a call of `run()` with limits.
  */
 const AHEAD_MS = 2;
-/** A bound on any worker's window, however short its calls. */
-const MAX_WINDOW = 1024;
+/** A bound on any worker's window, however short its calls: how many calls
+ * at most a worker holds that it has not started. */
+const MAX_WINDOW = 256;
 /** The weight of the latest round trip in a worker's time per call. */
 const SMOOTHING = 0.25;
 
@@ -112,6 +120,9 @@ class WorkerRecord<I extends EngineItem> {
   perCall = AHEAD_MS;
   /** How many more calls this worker may be sent (`maxTasksPerChild`). */
   tasksLeft: number;
+  /** Whether the worker said it was ready: until then, it has started none
+   * of the calls it was sent. */
+  wasReady = false;
   /** When the worker last answered (or became ready). */
   lastAnswerAt = 0;
   /** Since when the calls answered in the current read have been running. */
@@ -316,14 +327,52 @@ export class Engine<I extends EngineItem> {
       return this.#settleGone();
     }
     const now = performance.now();
-    for (const record of this.#workers) this.#fill(record, now);
+    // First a call for every worker that has none, starting workers while
+    // calls wait; only then calls ahead (see `AHEAD_MS`).
+    for (const record of this.#workers) {
+      if (record.inFlight.size === 0) this.#send(record, 1, now);
+    }
     while (this.#queue.length > 0 && this.#canStart()) {
       const record = this.#start();
       if (record === undefined) return; // starting failed: the pool is broken
-      this.#fill(record, now);
+      this.#send(record, 1, now);
     }
+    if (this.#queue.length > 0) this.#sendAhead(now);
     for (const record of this.#workers) this.#tidy(record);
     this.#settleGone();
+  }
+
+  /** Sends the calls still queued ahead to the busy workers that may take
+   * more, a fair share of the queue each. */
+  #sendAhead(now: number): void {
+    const takers: WorkerRecord<I>[] = [];
+    for (const record of this.#workers) {
+      if (this.#takesAhead(record, now)) takers.push(record);
+    }
+    for (let i = 0; i < takers.length && this.#queue.length > 0; i++) {
+      const share = Math.ceil(this.#queue.length / (takers.length - i));
+      this.#send(takers[i], takers[i].inFlight.size + share, now);
+    }
+  }
+
+  /** Whether a busy worker may be sent calls ahead now. */
+  #takesAhead(record: WorkerRecord<I>, now: number): boolean {
+    const inFlight = record.inFlight;
+    if (
+      record.status !== "ready" || inFlight.size >= record.window ||
+      record.tasksLeft === 0
+    ) {
+      return false;
+    }
+    // A call with limits is alone on its worker: stopping it stops the
+    // worker.
+    if (this.#limits.size > 0 && this.#limits.has(inFlight.oldest!)) {
+      return false;
+    }
+    // Busy with a call longer than the budget: whatever it was sent would
+    // wait behind it.
+    const busySince = Math.max(inFlight.oldestSentAt!, record.lastAnswerAt);
+    return now - busySince <= AHEAD_MS;
   }
 
   #prepare(): void {
@@ -358,11 +407,16 @@ export class Engine<I extends EngineItem> {
     return record;
   }
 
-  /** Sends a worker queued calls up to its window and its tasks left. */
-  #fill(record: WorkerRecord<I>, now: number): void {
+  /** Sends a worker queued calls until it has `upTo` in flight, within its
+   * window and its tasks left. */
+  #send(record: WorkerRecord<I>, upTo: number, now: number): void {
     if (record.status !== "ready" && record.status !== "starting") return;
     const queue = this.#queue;
-    let room = Math.min(record.window - record.inFlight.size, record.tasksLeft);
+    const inFlight = record.inFlight;
+    let room = Math.min(
+      Math.min(upTo, record.window) - inFlight.size,
+      record.tasksLeft,
+    );
     while (room > 0 && queue.length > 0) {
       if (this.#limits.size > 0 && !this.#mayTake(record, queue.peek()!)) {
         break;
@@ -378,9 +432,9 @@ export class Engine<I extends EngineItem> {
         this.#fail(item, error);
         continue;
       }
-      // A call sent back from a stopped worker is RUNNING already.
+      // A call back from a worker that never started it is RUNNING already.
       if (!future.running()) future.setRunningOrNotifyCancel();
-      record.inFlight.push(id, item, now);
+      inFlight.push(id, item, now);
       record.tasksLeft--;
       room--;
       if (this.#limits.size > 0) this.#sent(record, item);
@@ -415,19 +469,33 @@ export class Engine<I extends EngineItem> {
     this.#stop(record);
   }
 
-  /** Kills a worker to stop the call it runs; the calls sent behind it go
-   * back to the front of the queue, in order, for another worker. */
+  /** Kills a worker to stop the call it runs, which is alone on it: a
+   * call with limits is sent only to an idle worker, and none behind it. */
   #stop(record: WorkerRecord<I>): void {
     record.status = "stopped";
-    this.#requeue(record.inFlight.takeAll());
+    this.#salvage(
+      record,
+      record.inFlight.takeAll(),
+      () =>
+        new WorkerDiedError("the worker was killed to stop a call of run()"),
+    );
     this.#kill(record);
     this.#pump();
   }
 
-  /** Puts calls back at the front of the queue. None of them has limits:
-   * a call with limits is always alone on its worker, and done here. */
-  #requeue(items: I[]): void {
-    this.#queue.unshift(items.filter((item) => !item.future.done()));
+  /**
+   * What becomes of the calls a worker still held when it ended: run at
+   * most once. A worker that never said it was ready started none of them,
+   * and they go back to the front of the queue, in order, for another
+   * worker; any other may have started them all (it answers a read's calls
+   * together), and they fail, each with an `error()` of its own.
+   */
+  #salvage(record: WorkerRecord<I>, lost: I[], error: () => Error): void {
+    if (!record.wasReady) {
+      this.#queue.unshift(lost.filter((item) => !item.future.done()));
+      return;
+    }
+    for (const item of lost) this.#fail(item, error());
   }
 
   /** Kills a worker, which then holds the event loop until it is gone, so
@@ -484,6 +552,7 @@ export class Engine<I extends EngineItem> {
     return {
       ready: () => {
         if (stopped()) return;
+        record.wasReady = true;
         if (record.status === "starting") record.status = "ready";
         record.lastAnswerAt = performance.now();
         this.#pump();
@@ -504,6 +573,10 @@ export class Engine<I extends EngineItem> {
       answersRead: () => {
         if (stopped()) return;
         this.#measure(record);
+        // Run dry: the next burst of work starts again at one call.
+        if (record.inFlight.size === 0 && this.#queue.length === 0) {
+          record.window = 1;
+        }
         this.#pump();
       },
       misbehaved: (what, cause) => {
@@ -547,9 +620,10 @@ export class Engine<I extends EngineItem> {
     record.readAnswers = 0;
     record.lastAnswerAt = now;
     record.perCall += (sample - record.perCall) * SMOOTHING;
+    const byTime = Math.floor(AHEAD_MS / record.perCall);
     record.window = Math.max(
       1,
-      Math.min(MAX_WINDOW, Math.floor(AHEAD_MS / record.perCall)),
+      Math.min(MAX_WINDOW, byTime, 2 * record.window),
     );
   }
 
@@ -565,7 +639,7 @@ export class Engine<I extends EngineItem> {
           this.#fail(item, this.#host.broken("terminated", how));
         }
       } else if (status !== "closing" || lost.length > 0) {
-        this.#died(how, lost);
+        this.#died(record, how, lost);
       }
     }
     // Calls lost after a break (a worker killed by it) fail with its error.
@@ -576,9 +650,10 @@ export class Engine<I extends EngineItem> {
   }
 
   /** A worker died on its own: the pool breaks, or with `onWorkerDeath:
-   * "replace"` the call it was running fails and the others it was sent go
-   * back to the queue, unless workers die in a loop. */
-  #died(how: string, lost: I[]): void {
+   * "replace"` the calls it held fail, unless it had started none (see
+   * `#salvage()`), and another worker takes its place, unless workers die
+   * in a loop. */
+  #died(record: WorkerRecord<I>, how: string, lost: I[]): void {
     if (!this.#replaceDead) return this.#break("died", how);
     const now = performance.now();
     this.#deaths.push(now);
@@ -593,11 +668,7 @@ export class Engine<I extends EngineItem> {
           `${CRASH_LOOP_MS / 1000} s, so the pool stopped replacing them`,
       );
     }
-    const [running, ...ahead] = lost;
-    if (running !== undefined) {
-      this.#fail(running, new WorkerDiedError(how));
-    }
-    this.#requeue(ahead);
+    this.#salvage(record, lost, () => new WorkerDiedError(how));
   }
 
   /** Fails every queued and running call with the pool's `Broken…` error,

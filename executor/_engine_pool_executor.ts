@@ -203,9 +203,10 @@ export abstract class EnginePoolExecutor extends Executor {
   /**
    * `submit()` with limits; see `Executor.run()`. Stopping a running call
    * ends its worker (a process by SIGKILL, so that even a busy loop ends;
-   * a thread by `terminate()`); the calls sent behind it go to a fresh
-   * worker. A call with limits is sent only to an idle worker, so its
-   * timeout counts from when it really starts.
+   * a thread by `terminate()`), and a fresh worker serves the rest. A call
+   * with limits is sent only to an idle worker, and no call is sent behind
+   * it: its timeout counts from when it really starts, and stopping it
+   * costs no other call.
    *
    * @typeParam A The argument types.
    * @typeParam R The return type of `fn`.

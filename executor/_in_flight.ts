@@ -27,6 +27,11 @@ export class InFlight<I extends EngineItem> {
     return this.#ids[this.#head];
   }
 
+  /** The oldest call in flight. */
+  get oldest(): I | undefined {
+    return this.size === 0 ? undefined : this.#items[this.#head];
+  }
+
   /** When the oldest call in flight was sent. */
   get oldestSentAt(): number | undefined {
     return this.#sentAt[this.#head];

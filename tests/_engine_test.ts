@@ -74,6 +74,7 @@ class FakeWorker implements EngineWorker<FakeCall> {
 
   /** Ends the worker: its calls in flight are lost. */
   exit(how = "worker exited with code 1"): void {
+    this.calls.length = 0;
     this.listener.exited(how);
   }
 }
@@ -196,30 +197,71 @@ test("Engine replaces a worker after maxTasksPerChild calls", async () => {
   await done;
 });
 
-test('Engine with onWorkerDeath: "replace" fails the running call of a dead worker and re-queues the calls sent behind it', async () => {
+/** Answers every call of `workers` until none is left. */
+function answerAll(workers: FakeWorker[]): void {
+  while (workers.some((worker) => worker.calls.length > 0)) {
+    for (const worker of workers) worker.answer();
+  }
+}
+
+/** Runs `count` calls through the engine's workers, answered at once, so
+ * that their windows open; the workers are ready when it returns. */
+async function warm(
+  workers: FakeWorker[],
+  submit: (value: unknown) => Future<unknown>,
+  count: number,
+): Promise<void> {
+  const futures = Array.from({ length: count }, (_, i) => submit(i));
+  await nextTurn();
+  ready(workers);
+  answerAll(workers);
+  await Promise.all(futures);
+}
+
+test('Engine with onWorkerDeath: "replace" fails every call a ready worker held when it dies: any may have started', async () => {
   const { engine, workers, submit } = fakeEngine({
     maxWorkers: 1,
     onWorkerDeath: "replace",
   });
-  const warm = Array.from({ length: 50 }, (_, i) => submit(i));
+  // Calls come back fast while more wait: the window opens.
+  const many = Array.from({ length: 50 }, (_, i) => submit(i));
   await nextTurn();
   workers[0].listener.ready();
-  while (workers[0].calls.length > 0) workers[0].answer();
-  await Promise.all(warm);
-  // Fast answers opened the window: both calls go to the one worker.
-  const running = submit("running");
-  const behind = submit("behind");
-  await nextTurn();
-  assert.equal(workers[0].calls.length, 2);
+  while (workers[0].calls.length < 2) workers[0].answer();
+  const held = workers[0].calls.map(([, call]) => call.future);
   workers[0].exit("worker 1 was killed by SIGKILL");
-  const error = await running.exception();
-  assert.ok(error instanceof WorkerDiedError);
-  assert.match(error.message, /killed by SIGKILL/);
+  for (const future of held) {
+    const error = await future.exception();
+    assert.ok(error instanceof WorkerDiedError);
+    assert.match(error.message, /killed by SIGKILL/);
+  }
   assert.equal(workers.length, 2, "no replacement was started");
   workers[1].listener.ready();
+  answerAll(workers);
+  const errors = await Promise.all(many.map((f) => f.exception()));
+  const failed = errors.filter((e) => e !== undefined);
+  assert.equal(failed.length, held.length, String(failed));
+  assert.equal(engine.stats().failed, held.length);
+  const done = engine.shutdown(false);
+  workers[1].exit("worker exited with code 0");
+  await done;
+});
+
+test('Engine with onWorkerDeath: "replace" gives another worker the calls of a worker that died before it was ready', async () => {
+  const { engine, workers, submit } = fakeEngine({
+    maxWorkers: 1,
+    onWorkerDeath: "replace",
+  });
+  const future = submit("first");
+  await nextTurn();
+  assert.equal(workers[0].calls.length, 1);
+  workers[0].exit("worker 1 exited with code 255");
+  assert.equal(workers.length, 2);
+  assert.equal(workers[1].calls.length, 1, "the call was not sent again");
+  workers[1].listener.ready();
   workers[1].answer();
-  assert.equal(await behind, "behind");
-  assert.equal(engine.stats().failed, 1);
+  assert.equal(await future, "first");
+  assert.equal(engine.stats().failed, 0);
   const done = engine.shutdown(false);
   workers[1].exit("worker exited with code 0");
   await done;
@@ -230,24 +272,81 @@ test('Engine with onWorkerDeath: "replace" breaks the pool when 5 workers die wi
     maxWorkers: 1,
     onWorkerDeath: "replace",
   });
-  const futures = Array.from({ length: 6 }, (_, i) => submit(i));
+  const futures = [1, 2, 3].map(submit);
   await nextTurn();
   for (let death = 0; death < 5; death++) {
     workers[death].exit(`worker ${death} exited with code 3`);
   }
-  const errors = await Promise.all(futures.map((f) => f.exception()));
-  assert.equal(errors.filter((e) => e instanceof WorkerDiedError).length, 4);
-  const broken = errors.filter((e) => !(e instanceof WorkerDiedError));
-  assert.equal(broken.length, 2);
-  for (const error of broken) {
+  for (const future of futures) {
     assert.match(
-      String(error),
+      String(await future.exception()),
       /^Error: died: worker 4 exited with code 3; 5 workers died within 10 s/,
     );
   }
   assert.throws(() => engine.assertOpen(), /^Error: died: /);
-  assert.equal(engine.stats().failed, 6);
+  assert.equal(engine.stats().failed, 3);
   await engine.shutdown(false);
+});
+
+test("Engine gives every worker a call before it sends any ahead", async () => {
+  const { engine, workers, submit } = fakeEngine({ maxWorkers: 2 });
+  await warm(workers, submit, 400);
+  // Short calls opened both windows; now 16 long ones come.
+  const long = Array.from({ length: 16 }, (_, i) => submit(i));
+  await nextTurn();
+  assert.deepEqual(workers.map((worker) => worker.calls.length), [1, 1]);
+  answerAll(workers);
+  assert.equal((await Promise.all(long)).length, 16);
+  const done = engine.shutdown(false);
+  exitAll(workers);
+  await done;
+});
+
+test("Engine sends nothing behind a call of run() with limits, so stopping it runs no call twice", async () => {
+  const { engine, workers, submit } = fakeEngine({
+    maxWorkers: 1,
+    onWorkerDeath: "replace",
+  });
+  await warm(workers, submit, 400);
+  const controller = new AbortController();
+  const limited = new FakeCall("limited");
+  engine.submit(limited, { signal: controller.signal });
+  const plain = submit("plain");
+  await nextTurn();
+  assert.deepEqual(workers[0].calls.map(([, call]) => call.value), [
+    "limited",
+  ]);
+  controller.abort(new Error("stop"));
+  assert.equal(String(await limited.future.exception()), "Error: stop");
+  assert.equal(workers[0].killed, "SIGKILL");
+  workers[0].exit("worker 1 was killed by SIGKILL");
+  // The plain call ran nowhere yet: the replacement runs it, once.
+  workers[1].listener.ready();
+  assert.deepEqual(workers[1].calls.map(([, call]) => call.value), ["plain"]);
+  workers[1].answer();
+  assert.equal(await plain, "plain");
+  const done = engine.shutdown(false);
+  workers[1].exit("worker exited with code 0");
+  await done;
+});
+
+test("Engine starts every new burst of work at one call per worker", async () => {
+  const { engine, workers, submit } = fakeEngine({ maxWorkers: 1 });
+  await warm(workers, submit, 400);
+  const burst = Array.from({ length: 100 }, (_, i) => submit(i));
+  await nextTurn();
+  const sizes: number[] = [];
+  while (workers[0].calls.length > 0) {
+    sizes.push(workers[0].calls.length);
+    workers[0].answer();
+  }
+  // From one call, at most doubling per round trip.
+  assert.equal(sizes[0], 1, String(sizes));
+  assert.ok(sizes.every((size, i) => i === 0 || size <= 2 * sizes[i - 1]));
+  assert.equal((await Promise.all(burst)).length, 100);
+  const done = engine.shutdown(false);
+  exitAll(workers);
+  await done;
 });
 
 test('Engine with onWorkerDeath: "break" fails every call when a worker dies', async () => {

@@ -92,6 +92,9 @@ async function init(
     return;
   }
   send({ t: "ready" });
+  // Out before any call runs: until the pool reads it, it knows that this
+  // worker started none of its calls, and may give them to another.
+  flush();
 }
 
 function answer(id: number, ok: boolean, value: unknown): void {

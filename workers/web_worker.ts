@@ -286,6 +286,9 @@ async function init(
     return;
   }
   post({ t: "ready" });
+  // Out before any call runs: until the pool reads it, it knows that this
+  // worker started none of its calls, and may give them to another.
+  flush();
 }
 
 function call(

@@ -1,0 +1,80 @@
+/**
+ * Finds the programs that `deno task test` and `deno task bench` start
+ * besides Deno (Bun, Node 22 or later, esbuild): on `PATH`, else fetched
+ * from npm through `npx`, so that a machine with only Node and npm runs
+ * both. Runs under Deno only, as both runners do.
+ *
+ * @module
+ */
+import { dirname } from "node:path";
+
+/** A program that {@linkcode locate} found. */
+export interface Located {
+  /** The command that runs it: its name on `PATH`, or a full path. */
+  command: string;
+  /**
+   * The folder npm fetched it into, to put before `PATH` for the programs
+   * started with it, so that they find it by name too; `undefined` when it
+   * came from `PATH`.
+   */
+  folder?: string;
+}
+
+/** The major version that `command --version` prints, or `undefined` when
+ * it does not run. */
+async function majorVersion(command: string): Promise<number | undefined> {
+  try {
+    const { success, stdout } = await new Deno.Command(command, {
+      args: ["--version"],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const version = /(\d+)\.\d+\.\d+/.exec(new TextDecoder().decode(stdout));
+    return success && version ? Number(version[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `program` at version `major` or later: the one on `PATH`, else the one
+ * that `npx -y -p <npm>` fetches. Says on stdout when it fetches, and on
+ * stderr why it has nothing.
+ *
+ * @param program The name of its executable.
+ * @param major The oldest major version that will do; 0 for any.
+ * @param npm The npm package that has it, with a version range
+ * (`node@24`).
+ * @returns Where it is, or `undefined` when neither `PATH` nor npm has it.
+ */
+export async function locate(
+  program: string,
+  major: number,
+  npm: string,
+): Promise<Located | undefined> {
+  const onPath = await majorVersion(program);
+  if (onPath !== undefined && onPath >= major) return { command: program };
+  console.log(`\n$ npx -y -p ${npm} ${program}`);
+  let command = "";
+  try {
+    // npx puts the package's `.bin` folder first on the shell's PATH.
+    const { stdout } = await new Deno.Command("npx", {
+      args: ["-y", "-p", npm, "-c", `command -v ${program}`],
+      stdin: "null",
+      stdout: "piped",
+    }).output();
+    command = new TextDecoder().decode(stdout).trim();
+  } catch {
+    // No npx: told below.
+  }
+  const fetched = command === "" ? undefined : await majorVersion(command);
+  if (fetched === undefined || fetched < major) {
+    const found = onPath === undefined
+      ? "not on PATH"
+      : `version ${onPath} on PATH (${major} or later needed)`;
+    console.error(`${program}: ${found}, and npx -y -p ${npm} failed`);
+    return undefined;
+  }
+  return { command, folder: dirname(command) };
+}

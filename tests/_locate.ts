@@ -6,11 +6,12 @@
  *
  * @module
  */
-import { dirname } from "node:path";
+import { accessSync, constants, realpathSync, statSync } from "node:fs";
+import { delimiter, dirname, join } from "node:path";
 
 /** A program that {@linkcode locate} found. */
 export interface Located {
-  /** The command that runs it: its name on `PATH`, or a full path. */
+  /** The path of its executable. */
   command: string;
   /**
    * The folder npm fetched it into, to put before `PATH` for the programs
@@ -18,6 +19,25 @@ export interface Located {
    * came from `PATH`.
    */
   folder?: string;
+}
+
+/**
+ * The path of `program` in the first folder of `PATH` that has it as an
+ * executable file other than Deno itself: where `PATH` has no `node`, Deno
+ * adds a folder whose `node` is Deno.
+ */
+function onPath(program: string): string | undefined {
+  const deno = realpathSync(Deno.execPath());
+  for (const folder of (Deno.env.get("PATH") ?? "").split(delimiter)) {
+    const file = join(folder || ".", program);
+    try {
+      accessSync(file, constants.X_OK);
+      if (statSync(file).isFile() && realpathSync(file) !== deno) return file;
+    } catch {
+      // Not in this folder.
+    }
+  }
+  return undefined;
 }
 
 /** The major version that `command --version` prints, or `undefined` when
@@ -39,8 +59,8 @@ async function majorVersion(command: string): Promise<number | undefined> {
 
 /**
  * `program` at version `major` or later: the one on `PATH`, else the one
- * that `npx -y -p <npm>` fetches. Says on stdout when it fetches, and on
- * stderr why it has nothing.
+ * that `npx -y -p <npm>` fetches. Says on stderr when it fetches, and why
+ * it has nothing.
  *
  * @param program The name of its executable.
  * @param major The oldest major version that will do; 0 for any.
@@ -53,9 +73,12 @@ export async function locate(
   major: number,
   npm: string,
 ): Promise<Located | undefined> {
-  const onPath = await majorVersion(program);
-  if (onPath !== undefined && onPath >= major) return { command: program };
-  console.log(`\n$ npx -y -p ${npm} ${program}`);
+  const found = onPath(program);
+  const version = found === undefined ? undefined : await majorVersion(found);
+  if (found !== undefined && version !== undefined && version >= major) {
+    return { command: found };
+  }
+  console.error(`$ npx -y -p ${npm} ${program}`);
   let command = "";
   try {
     // npx puts the package's `.bin` folder first on the shell's PATH.
@@ -70,10 +93,12 @@ export async function locate(
   }
   const fetched = command === "" ? undefined : await majorVersion(command);
   if (fetched === undefined || fetched < major) {
-    const found = onPath === undefined
+    const there = found === undefined
       ? "not on PATH"
-      : `version ${onPath} on PATH (${major} or later needed)`;
-    console.error(`${program}: ${found}, and npx -y -p ${npm} failed`);
+      : version === undefined
+      ? `${found} does not run`
+      : `${found} is version ${version} (${major} or later needed)`;
+    console.error(`${program}: ${there}, and npx -y -p ${npm} failed`);
     return undefined;
   }
   return { command, folder: dirname(command) };

@@ -78,12 +78,13 @@ export async function locate(
   if (found !== undefined && version !== undefined && version >= major) {
     return { command: found };
   }
-  console.error(`$ npx -y -p ${npm} ${program}`);
+  // npx puts the package's `.bin` folder first on the shell's PATH.
+  const args = ["-y", "-p", npm, "-c", `command -v ${program}`];
+  console.error(`$ npx ${args.slice(0, -1).join(" ")} '${args.at(-1)}'`);
   let command = "";
   try {
-    // npx puts the package's `.bin` folder first on the shell's PATH.
     const { stdout } = await new Deno.Command("npx", {
-      args: ["-y", "-p", npm, "-c", `command -v ${program}`],
+      args,
       stdin: "null",
       stdout: "piped",
     }).output();

@@ -45,6 +45,8 @@ function withoutComment(text: string): string {
   return text.trimEnd();
 }
 
+/** A scalar's value, without its quotes; refuses what this reader does not
+ * know: flow collections, anchors, aliases, tags, block scalars. */
 function scalar(text: string, line: number): string {
   const quoted = /^(["'])(.*)\1$/.exec(text);
   if (quoted) {

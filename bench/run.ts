@@ -1,14 +1,21 @@
 /**
- * `deno task bench`: the workloads of the benchmark plan (see the README's Benchmarks) on Deno, on Bun, on
- * Node and, where `python3` is on the machine, on CPython,
- * interleaved round by round so that all of them share the machine's noise. Prints the median of every
- * figure as `name: value unit`, then the ratios.
+ * `deno task bench`: the workloads of the README's Benchmarks on Deno, on
+ * Bun, on Node and, where `python3` is on the machine, on CPython,
+ * interleaved round by round so that all of them share the machine's noise.
+ * Prints the median of every figure as `name: value unit`, then the ratios.
+ *
+ * Bun and Node (22 or later) come from `PATH`, else from npm, as for
+ * `deno task test` (`tests/_locate.ts`); a runtime that neither has, or a
+ * missing `python3`, is left out with the reason on stderr, and so is a job
+ * that fails (the run then exits with 1, after printing what it measured).
  *
  * `BENCH_ROUNDS` (default 5) sets the rounds; each round runs every job
  * once, and each job prints `BENCH_REPS` (default 3) repetitions.
  *
  * @module
  */
+import { delimiter } from "node:path";
+import { locate } from "../tests/_locate.ts";
 
 interface Job {
   /** What runs the job; the first word is looked up on PATH. */
@@ -24,12 +31,22 @@ interface Ratio {
 const here = new URL(".", import.meta.url);
 const path = (file: string) => new URL(file, here).pathname;
 
+const bun = await locate("bun", 1, "bun@1");
+const node = await locate("node", 22, "node@24");
+const folders = [bun, node].flatMap((found) => found?.folder ?? []);
+const PATH = [...folders, Deno.env.get("PATH") ?? ""].join(delimiter);
+
 /** How each runtime runs a benchmark file. */
 const RUNTIMES: Readonly<Record<string, string[]>> = {
   deno: [Deno.execPath(), "run", "-A"],
-  bun: ["bun"],
-  node: ["node"],
+  ...(bun && { bun: [bun.command] }),
+  ...(node && { node: [node.command] }),
 };
+for (const runtime of ["bun", "node"]) {
+  if (!(runtime in RUNTIMES)) {
+    console.error(`${runtime}: its figures are left out`);
+  }
+}
 const ALL = Object.keys(RUNTIMES);
 
 /** A benchmark file on each of `runtimes`, then its CPython twin. */
@@ -92,7 +109,7 @@ const RATIO_TEMPLATES: [string, string, string][] = [
 ];
 
 const RATIOS: Ratio[] = RATIO_TEMPLATES.flatMap((template) =>
-  ALL.map((runtime) => {
+  ["deno", "bun", "node"].map((runtime) => {
     const [name, numerator, denominator] = template.map((text) =>
       text.replace("RT", runtime)
     );
@@ -102,9 +119,16 @@ const RATIOS: Ratio[] = RATIO_TEMPLATES.flatMap((template) =>
 
 const rounds = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);
 const figures = new Map<string, { unit: string; values: number[] }>();
+/** Commands that could not start: their jobs are left out. */
 const missing = new Set<string>();
+/** Jobs that exited with an error. */
+let failures = 0;
 
-async function runJob(job: Job): Promise<void> {
+/** Runs `job` with `env` added and records its figures. */
+async function runJob(
+  job: Job,
+  env: Record<string, string> = {},
+): Promise<void> {
   const [command, ...args] = job.argv;
   if (missing.has(command)) return;
   let output: Deno.CommandOutput;
@@ -113,14 +137,24 @@ async function runJob(job: Job): Promise<void> {
       args,
       stdin: "null",
       stderr: "inherit",
+      env: { PATH, ...env },
     }).output();
   } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-    console.error(`${command} not found: its figures are left out`);
+    const why = error instanceof Deno.errors.NotFound
+      ? "not found"
+      : `could not start (${error})`;
+    console.error(`${command} ${why}: its figures are left out`);
     missing.add(command);
     return;
   }
-  if (!output.success) throw new Error(`${job.argv.join(" ")} failed`);
+  if (!output.success) {
+    failures++;
+    console.error(
+      `${job.argv.join(" ")} failed (exit code ${output.code}): ` +
+        "its figures of this round are left out",
+    );
+    return;
+  }
   record(new TextDecoder().decode(output.stdout));
 }
 
@@ -153,14 +187,7 @@ for (let round = 1; round <= rounds; round++) {
 }
 // Memory once per runtime, in a fresh process.
 for (const job of jobs("w1_thread.ts", ALL)) {
-  const [command, ...args] = job.argv;
-  if (missing.has(command)) continue;
-  const output = await new Deno.Command(command, {
-    args,
-    stdin: "null",
-    env: { BENCH_MEMORY: "only" },
-  }).output();
-  record(new TextDecoder().decode(output.stdout));
+  await runJob(job, { BENCH_MEMORY: "only" });
 }
 
 for (const [name, { unit, values }] of figures) {
@@ -175,4 +202,8 @@ for (const ratio of RATIOS) {
       (median(top.values) / median(bottom.values)).toFixed(2)
     } x`,
   );
+}
+if (failures > 0) {
+  console.error(`${failures} job(s) failed: their figures are left out`);
+  Deno.exit(1);
 }

@@ -1,15 +1,18 @@
 /**
  * The classic `ProcessPoolExecutor` examples: a CPU-bound function run with
- * `submit` and a done callback, with `map`, and with `wait`. Prints what
- * `python/process_pool.py` prints.
+ * `submit` and a done callback, with `map` (Python's prime checks, timed
+ * against a serial run), and with `wait`. Prints what
+ * `python/process_pool.py` prints, and lines starting with `#` that measure
+ * this run.
  *
  * As in Python, where the workers import the main module under `if
  * __name__ == "__main__":`, this module lists itself in `modules`, so that
- * `myFunc` reaches the workers by reference, and keeps its own work under
+ * its functions reach the workers by reference, and keeps its own work under
  * `import.meta.main`, so that the workers importing it do not run it.
  *
  * @module
  */
+import process from "node:process";
 import { ProcessPoolExecutor, wait } from "../mod.ts";
 
 /** Raises and divides `value` until it means nothing: CPU work. */
@@ -21,6 +24,28 @@ export function myFunc(value: number): number {
   value = value ** 2;
   return value;
 }
+
+/** Whether `n` is prime, by trial division: a fraction of a second of CPU. */
+export function isPrime(n: number): boolean {
+  if (n < 2) return false;
+  if (n % 2 === 0) return n === 2;
+  for (let i = 3; i * i <= n; i += 2) if (n % i === 0) return false;
+  return true;
+}
+
+/** `isPrime(n)`, and the pid of the process that ran it. */
+export function isPrimeWhere(n: number): [boolean, number] {
+  return [isPrime(n), process.pid];
+}
+
+const PRIMES = [
+  112272535095293,
+  112582705942171,
+  112272535095293,
+  115280095190773,
+  115797848077099,
+  1099726899285419,
+];
 
 /** Prints a list the way Python does. */
 const show = (values: unknown[]) => console.log(`[${values.join(", ")}]`);
@@ -43,11 +68,40 @@ if (import.meta.main) {
 
   console.log("map:");
   {
-    await using executor = new ProcessPoolExecutor(options);
-    const results = await Array.fromAsync(
-      executor.map(myFunc, Array(10).fill([1, 2, 3]).flat()),
+    const cores = navigator.hardwareConcurrency;
+    await using executor = new ProcessPoolExecutor({
+      maxWorkers: cores,
+      modules: [import.meta.url],
+    });
+    // Start every worker first, one quick call each, to time the work alone.
+    let start = performance.now();
+    await Promise.all(
+      Array.from({ length: cores }, () => executor.submit(myFunc, 1)),
     );
-    show(results);
+    const starting = performance.now() - start;
+    start = performance.now();
+    const results = await Array.fromAsync(executor.map(isPrimeWhere, PRIMES));
+    const pooled = performance.now() - start;
+    start = performance.now();
+    PRIMES.forEach(isPrime);
+    const serial = performance.now() - start;
+    const speedUp = (serial / pooled).toFixed(2);
+    for (const [i, [prime]] of results.entries()) {
+      console.log(`${PRIMES[i]} is ${prime ? "" : "not "}prime`);
+    }
+    const calls = Map.groupBy(results, ([, pid]) => pid);
+    const ran = [...calls].map(([pid, { length }]) =>
+      `pid ${pid} ran ${length}`
+    );
+    console.log(
+      `# ${cores} worker processes started in ${starting.toFixed(0)} ms;`,
+      `${ran.join(", ")} of the ${PRIMES.length} calls`,
+      `(this process: ${process.pid})`,
+    );
+    console.log(
+      `# ${pooled.toFixed(0)} ms on the pool, ${serial.toFixed(0)} ms`,
+      `one after another in this process: speed-up ${speedUp}`,
+    );
   }
 
   console.log("wait:");

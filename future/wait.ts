@@ -6,15 +6,18 @@
 import { failed, type Future, watch } from "./future.ts";
 import { checkSignal, checkTimeout } from "./_timeout.ts";
 
+// `as const`: a plain string constant's type widens to `string` in an array
+// or an object literal, which `wait()` would refuse.
+
 /** `wait()` returns when any future finishes or is cancelled. */
-export const FIRST_COMPLETED = "FIRST_COMPLETED";
+export const FIRST_COMPLETED = "FIRST_COMPLETED" as const;
 /**
  * `wait()` returns when any future finishes with an exception, or when all
  * are done if none does.
  */
-export const FIRST_EXCEPTION = "FIRST_EXCEPTION";
+export const FIRST_EXCEPTION = "FIRST_EXCEPTION" as const;
 /** `wait()` returns when every future is done. */
-export const ALL_COMPLETED = "ALL_COMPLETED";
+export const ALL_COMPLETED = "ALL_COMPLETED" as const;
 
 /** When `wait()` returns: one of the three constants. */
 export type ReturnWhen =

@@ -1,27 +1,32 @@
 /**
  * `deno task test`: the whole suite on Deno, then on Bun, then on Node, and
- * one closing line `tests: N passed, N failed` summed over the three. Bun
- * and Node come from `PATH` (Node 22 or later), else from npm through
- * `npx -y bun@1` and `npx -y node@24`, whose folders then join the suites'
- * `PATH`: a machine with only Node and npm runs it all, cross-runtime tests
- * included, after `npx -y deno@2 task test`.
+ * one closing line `tests: N passed, N failed` summed over the three. Bun,
+ * Node (22 or later) and esbuild come from `PATH`, else from npm through
+ * `npx` (see `_locate.ts`), whose folders then join the suites' `PATH`: a
+ * machine with only Node and npm runs it all, cross-runtime and npm layout
+ * tests included, after `npx -y deno@2 task test`.
  *
  * Arguments are passed to every runner (e.g. a test file to run alone).
  *
  * @module
  */
-import { existsSync } from "node:fs";
-import { delimiter, dirname, join } from "node:path";
+import { delimiter } from "node:path";
+import { locate, type Located } from "./_locate.ts";
 
 interface Counts {
   passed: number;
   failed: number;
 }
 
+/** Runs one runtime's suite, or counts one failure when that runtime could
+ * be neither found nor fetched (`locate()` said why). */
 async function run(
-  argv: string[],
+  runtime: Located | undefined,
+  args: string[],
   parse: (output: string) => Counts | undefined,
 ): Promise<Counts & { ok: boolean }> {
+  if (runtime === undefined) return { passed: 0, failed: 1, ok: false };
+  const argv = [runtime.command, ...args];
   console.log(`\n$ ${argv.join(" ")}`);
   const child = new Deno.Command(argv[0], {
     args: argv.slice(1),
@@ -75,54 +80,17 @@ function parseNode(output: string): Counts | undefined {
   return { passed: +passed[1], failed: +failed[1] };
 }
 
-/** `program` when `PATH` has it at `major` or later, else `fallback`. */
-/**
- * The command that runs `program` at version `major` or later: the one on
- * `PATH`, else the one npm fetches through `npx -y <npm>`, whose `.bin`
- * folder then joins the suites' `PATH` so that the tests which start this
- * runtime find it too.
- */
-async function locate(
-  program: string,
-  major: number,
-  npm: string,
-): Promise<string> {
-  try {
-    const { success, stdout } = await new Deno.Command(program, {
-      args: ["--version"],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    const version = /(\d+)\.\d+\.\d+/.exec(new TextDecoder().decode(stdout));
-    if (success && version && +version[1] >= major) return program;
-  } catch {
-    // Not on PATH: fetch it from npm.
-  }
-  console.log(`\n$ npx -y ${npm}`);
-  const { success, stdout } = await new Deno.Command("npx", {
-    args: ["-y", npm, "--print", "process.execPath"],
-    stdout: "piped",
-    stdin: "null",
-  }).output();
-  const executable = new TextDecoder().decode(stdout).trim();
-  if (!success || executable === "") throw new Error(`npx -y ${npm} failed`);
-  // npx installs into …/node_modules/<package>/bin/, beside …/node_modules/.bin
-  const bin = join(dirname(executable), "..", "..", ".bin");
-  if (!existsSync(join(bin, program))) return executable;
-  paths.unshift(bin);
-  return join(bin, program);
-}
-
-/** Folders put before `PATH` for the suites. */
-const paths: string[] = [];
 const bun = await locate("bun", 1, "bun@1");
 const node = await locate("node", 22, "node@24");
-const PATH = [...paths, Deno.env.get("PATH") ?? ""].join(delimiter);
+// Builds the npm layout in tests/npm_layout_test.ts, which skips without it.
+const esbuild = await locate("esbuild", 0, "esbuild");
+const folders = [bun, node, esbuild].flatMap((found) => found?.folder ?? []);
+const PATH = [...folders, Deno.env.get("PATH") ?? ""].join(delimiter);
 
 const extra = Deno.args;
 const denoCounts = await run(
+  { command: Deno.execPath() },
   [
-    Deno.execPath(),
     "test",
     "-A",
     "--no-prompt",
@@ -131,8 +99,8 @@ const denoCounts = await run(
   parseDeno,
 );
 const bunCounts = await run(
+  bun,
   [
-    bun,
     "test",
     "--timeout",
     "60000",
@@ -141,8 +109,8 @@ const bunCounts = await run(
   parseBun,
 );
 const nodeCounts = await run(
+  node,
   [
-    node,
     "--test",
     "--test-reporter=spec",
     // One file at a time, as Deno and Bun run them.

@@ -67,12 +67,13 @@ export interface PoolHost {
     fn: AnyFunction,
     args: unknown[],
   ): RemoteCall;
-  /** The item of a batch for `map({ chunksize })`: the items whose
-   * arguments cannot travel are its batch's failures. */
+  /** The item of a batch for `map({ chunksize })`, its arguments by
+   * column: the items whose arguments cannot travel are its batch's
+   * failures. */
   makeBatch(
     future: Future<BatchValues<unknown>>,
     fn: AnyFunction,
-    lists: unknown[][],
+    columns: unknown[][],
   ): RemoteCall;
 }
 
@@ -319,13 +320,13 @@ export abstract class EnginePoolExecutor extends Executor {
    * @typeParam A The argument types.
    * @typeParam R The return type of `fn`.
    * @param fn The function to call.
-   * @param batch One argument list per call.
+   * @param columns The calls' arguments, one array per parameter.
    * @param limits The map's signal, if any.
    * @returns The future of the batch's outcomes.
    */
   protected override submitBatch<A extends unknown[], R>(
     fn: (...args: A) => R,
-    batch: A[],
+    columns: unknown[][],
     limits?: RunOptions,
   ): Future<BatchValues<Awaited<R>>> {
     this.#engine.assertOpen();
@@ -333,14 +334,14 @@ export abstract class EnginePoolExecutor extends Executor {
     const call = this.#host.makeBatch(
       future as Future<BatchValues<unknown>>,
       fn as AnyFunction,
-      batch,
+      columns,
     );
-    const { failures } = call.batch!;
-    if (failures.size < batch.length) {
+    const { size, failures } = call.batch!;
+    if (failures.size < size) {
       this.#engine.submit(call, limits);
     } else {
       // No item can travel: every outcome is known here.
-      const values = batch.map(() => undefined as Awaited<R>);
+      const values = new Array<Awaited<R>>(size);
       future.setResult({ values, errors: failures });
     }
     return future;

@@ -34,8 +34,9 @@ export interface MapSource<A extends unknown[], R> {
   /** Throws what `submit()` would throw now (shutdown, broken). */
   assertOpen(): void;
   submit(args: A): Future<R>;
-  /** Present on executors that batch calls (`chunksize > 1`). */
-  submitBatch: ((batch: A[]) => Future<BatchValues<R>>) | undefined;
+  /** Present on executors that batch calls (`chunksize > 1`); takes the
+   * calls' arguments by column, one array per parameter. */
+  submitBatch: ((columns: unknown[][]) => Future<BatchValues<R>>) | undefined;
 }
 
 /** The validated options of one `map()` call. */
@@ -68,7 +69,7 @@ export class MapIterator<A extends unknown[], R>
   implements AsyncIterableIterator<R> {
   readonly #source: MapSource<A, R>;
   readonly #settings: MapSettings;
-  readonly #args: ArgsReader<A>;
+  readonly #args: ArgsReader;
   readonly #entries: Entry<R>[] = [];
   // The results of the batch being yielded, and the next one's index.
   #values: readonly R[] = [];
@@ -96,7 +97,7 @@ export class MapIterator<A extends unknown[], R>
     source.assertOpen();
     const { signal } = this.#settings;
     if (signal?.aborted) throw signal.reason;
-    this.#args = ArgsReader.zip<A>(inputs);
+    this.#args = ArgsReader.zip(inputs);
     signal?.addEventListener("abort", this.#onAbort);
     if (this.#args.sync) {
       // As in CPython, sync inputs are submitted during the call, so that a
@@ -216,9 +217,10 @@ export class MapIterator<A extends unknown[], R>
 
   #feedSync(): void {
     while (this.#wantsMore()) {
-      const group = this.#args.readSync(this.#groupSize());
-      if (group.length > 0) this.#submit(group);
-      if (group.length < this.#groupSize()) this.#exhausted = true;
+      const columns = this.#args.readSync(this.#groupSize());
+      const size = columns[0]?.length ?? 0;
+      if (size > 0) this.#submit(columns);
+      if (size < this.#groupSize()) this.#exhausted = true;
     }
   }
 
@@ -227,10 +229,11 @@ export class MapIterator<A extends unknown[], R>
     this.#feeding = true;
     try {
       while (this.#wantsMore()) {
-        const group = await this.#args.read(this.#groupSize());
+        const columns = await this.#args.read(this.#groupSize());
         if (this.#closed) return;
-        if (group.length > 0) this.#submit(group);
-        if (group.length < this.#groupSize()) this.#exhausted = true;
+        const size = columns[0]?.length ?? 0;
+        if (size > 0) this.#submit(columns);
+        if (size < this.#groupSize()) this.#exhausted = true;
         this.#wake();
       }
     } catch (error) {
@@ -258,13 +261,14 @@ export class MapIterator<A extends unknown[], R>
       : this.#settings.chunksize;
   }
 
-  #submit(group: A[]): void {
+  /** Submits the calls of `columns`: one, or a batch. */
+  #submit(columns: unknown[][]): void {
     const { submit, submitBatch } = this.#source;
     try {
       this.#entries.push(
         submitBatch === undefined || this.#settings.chunksize === 1
-          ? { batch: false, future: submit(group[0]) }
-          : { batch: true, future: submitBatch(group) },
+          ? { batch: false, future: submit(columns.map((c) => c[0]) as A) }
+          : { batch: true, future: submitBatch(columns) },
       );
     } catch (error) {
       this.#failure = { error };
@@ -322,7 +326,7 @@ function settingsOf(options: IteratorOptions): MapSettings {
 }
 
 /** Reads argument tuples from zipped inputs, stopping at the shortest. */
-class ArgsReader<A extends unknown[]> {
+class ArgsReader {
   readonly sync: boolean;
   readonly #iterators: (Iterator<unknown> | AsyncIterator<unknown>)[];
   #done = false;
@@ -337,7 +341,7 @@ class ArgsReader<A extends unknown[]> {
     this.#done = iterators.length === 0;
   }
 
-  static zip<A extends unknown[]>(inputs: Inputs): ArgsReader<A> {
+  static zip(inputs: Inputs): ArgsReader {
     let sync = true;
     const iterators = inputs.map((input, i) => {
       if (
@@ -358,54 +362,59 @@ class ArgsReader<A extends unknown[]> {
         `map() input ${i + 1} must be an iterable or an async iterable`,
       );
     });
-    return new ArgsReader<A>(iterators, sync);
+    return new ArgsReader(iterators, sync);
   }
 
-  /** Up to `count` argument tuples; fewer means the inputs are exhausted. */
-  readSync(count: number): A[] {
-    const group: A[] = [];
-    if (this.#done) return group;
+  /**
+   * Up to `count` calls' arguments, by column: one array per input, all as
+   * long; shorter than `count` means the inputs are exhausted. A batch
+   * crosses to a worker as its columns: a batch of calls of one argument is
+   * one flat array, with no array per call.
+   */
+  readSync(count: number): unknown[][] {
     const iterators = this.#iterators as Iterator<unknown>[];
+    const columns: unknown[][] = iterators.map(() => []);
+    if (this.#done) return columns;
     if (iterators.length === 1) {
       // The usual case, and per item: no loop over the inputs.
       const iterator = iterators[0];
-      while (group.length < count) {
+      const column = columns[0];
+      while (column.length < count) {
         const step = iterator.next();
-        if (step.done) return this.#finish(group);
-        group.push([step.value] as A);
+        if (step.done) return this.#finish(columns);
+        column.push(step.value);
       }
-      return group;
+      return columns;
     }
-    while (group.length < count) {
-      const args: unknown[] = [];
+    for (let row = 0; row < count; row++) {
       for (let i = 0; i < iterators.length; i++) {
         const step = iterators[i].next();
-        if (step.done) return this.#finish(group);
-        args.push(step.value);
+        if (step.done) return this.#finish(columns, row);
+        columns[i].push(step.value);
       }
-      group.push(args as A);
     }
-    return group;
+    return columns;
   }
 
   /** As `readSync`, over inputs of which at least one is async. */
-  async read(count: number): Promise<A[]> {
-    const group: A[] = [];
-    while (!this.#done && group.length < count) {
-      const args: unknown[] = [];
-      for (const iterator of this.#iterators) {
-        const step = await iterator.next();
-        if (step.done) return this.#finish(group);
-        args.push(step.value);
+  async read(count: number): Promise<unknown[][]> {
+    const columns: unknown[][] = this.#iterators.map(() => []);
+    for (let row = 0; !this.#done && row < count; row++) {
+      for (let i = 0; i < this.#iterators.length; i++) {
+        const step = await this.#iterators[i].next();
+        if (step.done) return this.#finish(columns, row);
+        columns[i].push(step.value);
       }
-      group.push(args as A);
     }
-    return group;
+    return columns;
   }
 
-  #finish(group: A[]): A[] {
+  /** Closes the inputs, one of which is exhausted, and keeps the first
+   * `rows` calls (a call whose arguments are not all there is dropped). */
+  #finish(columns: unknown[][], rows = columns[0].length): unknown[][] {
     this.close();
-    return group;
+    for (const column of columns) column.length = rows;
+    return columns;
   }
 
   /** Closes every input that is not exhausted, as `break` in `for…of` would. */

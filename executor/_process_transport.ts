@@ -22,42 +22,37 @@ import {
 } from "./_function_shipping.ts";
 import {
   type BatchState,
-  columnsOf,
   encodeArgs,
   type RemoteCall,
   remoteError,
+  sendableBatch,
   withClosureHint,
 } from "./_remote_call.ts";
 
 type AnyFunction = (...args: never[]) => unknown;
 
 /**
- * The wire of a batch's argument lists, by column (see `ParentMessage`):
- * those that encode, and the errors of those that do not, which fail their
- * own items only.
+ * The wire of a batch's arguments, by column (see `ParentMessage`): those
+ * of the calls that encode, and the errors of those that do not, which
+ * fail their own items only.
  *
- * @param lists One argument list per item, all of one length (at least 1).
- * @returns The wire of the columns of the lists that encode, and the batch
+ * @param columns The calls' arguments, one array per parameter.
+ * @returns The wire of the columns of the calls that encode, and the batch
  * with the failures by index.
  */
 export function encodeBatch(
-  lists: readonly (readonly unknown[])[],
+  columns: unknown[][],
 ): { args: unknown; batch: BatchState } {
-  const failures = new Map<number, unknown>();
-  const batch = { size: lists.length, failures };
   try {
-    return { args: encode(columnsOf(lists), "arguments"), batch };
+    const args = encode(columns, "arguments");
+    return { args, batch: { size: columns[0].length, failures: new Map() } };
   } catch {
-    const sendable = lists.filter((list, i) => {
-      try {
-        encodeArgs(list);
-        return true;
-      } catch (error) {
-        failures.set(i, error);
-        return false;
-      }
-    });
-    return { args: encode(columnsOf(sendable), "arguments"), batch };
+    // Encode them one by one, to fail only the calls at fault.
+    const sendable = sendableBatch(columns, encodeArgs);
+    return {
+      args: encode(sendable.columns, "arguments"),
+      batch: sendable.batch,
+    };
   }
 }
 

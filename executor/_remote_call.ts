@@ -123,22 +123,32 @@ function merge(
 }
 
 /**
- * Argument lists turned into one array per parameter: a batch of calls of
- * one argument crosses as one flat array, cheaper to check, send and read
- * than one array per call.
+ * The calls of a batch whose arguments can travel, by column: those for
+ * which `travels(row)` returns (it may replace the row's values, in place,
+ * with what travels); the others' errors are the batch's failures.
  *
- * @param lists One argument list per item, all of one length.
- * @returns The columns; `columns[p][i]` is parameter `p` of item `i`.
+ * @param columns The calls' arguments, one array per parameter.
+ * @param travels Throws for the arguments of one call that cannot travel.
+ * @returns The sendable columns and the batch.
  */
-export function columnsOf(lists: readonly (readonly unknown[])[]): unknown[][] {
-  const arity = lists.length === 0 ? 0 : lists[0].length;
-  const columns: unknown[][] = [];
-  for (let p = 0; p < arity; p++) {
-    const column: unknown[] = [];
-    for (let i = 0; i < lists.length; i++) column.push(lists[i][p]);
-    columns.push(column);
+export function sendableBatch(
+  columns: unknown[][],
+  travels: (row: unknown[]) => void,
+): { columns: unknown[][]; batch: BatchState } {
+  const size = columns[0].length;
+  const failures = new Map<number, unknown>();
+  const kept: unknown[][] = columns.map(() => []);
+  for (let i = 0; i < size; i++) {
+    const row = columns.map((column) => column[i]);
+    try {
+      travels(row);
+    } catch (error) {
+      failures.set(i, error);
+      continue;
+    }
+    row.forEach((value, p) => kept[p].push(value));
   }
-  return columns;
+  return { columns: kept, batch: { size, failures } };
 }
 
 const CLOSURE_HINT = "functions sent by source cannot use variables from " +

@@ -26,10 +26,10 @@ import { currentRuntime } from "../workers/_runtime.ts";
 import type { EngineWorker, WorkerListener } from "./_worker_transport.ts";
 import { type FunctionShipping, refFor } from "./_function_shipping.ts";
 import {
-  columnsOf,
   encodeArgs,
   type RemoteCall,
   remoteError,
+  sendableBatch,
   withClosureHint,
 } from "./_remote_call.ts";
 
@@ -252,25 +252,26 @@ export class WebWorker implements EngineWorker<RemoteCall> {
   /** Fails the items of a batch whose arguments cannot be cloned, and
    * leaves the others in its columns. */
   #dropUncloneable(message: CallMessage, call: RemoteCall): void {
-    const columns = message.args as unknown[][];
-    const failures = call.batch!.failures;
-    const rows: unknown[][] = [];
-    let sent = 0;
-    for (let i = 0; i < call.batch!.size; i++) {
-      if (failures.has(i)) continue;
-      const row = columns.map((column) => column[sent]);
-      sent++;
+    const sent = sendableBatch(message.args as unknown[][], (row) => {
       try {
         structuredClone(row);
-        rows.push(row);
       } catch (error) {
-        failures.set(i, argumentsError(row, error));
+        throw argumentsError(row, error);
       }
+    });
+    // Back to the batch's own numbering: the worker was sent those not
+    // failed here already.
+    const failures = call.batch!.failures;
+    let i = 0;
+    for (let item = 0; item < call.batch!.size; item++) {
+      if (failures.has(item)) continue;
+      if (sent.batch.failures.has(i)) {
+        failures.set(item, sent.batch.failures.get(i));
+      }
+      i++;
     }
-    const kept = columnsOf(rows);
-    // No item left: the worker still answers the batch, with no values.
-    message.args = kept.length > 0 ? kept : columns.map(() => []);
-    call.args = message.args;
+    message.args = sent.columns;
+    call.args = sent.columns;
   }
 
   readonly #onMessage = (event: MessageEvent): void => {

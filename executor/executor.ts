@@ -298,13 +298,14 @@ export abstract class Executor implements AsyncDisposable {
 
   /**
    * For pools that cross a boundary (process, worker): submits a batch of
-   * calls as one message; its future holds one outcome per call: the
-   * results, and the exceptions by index. `map()`
+   * calls as one message. The calls' arguments come by column
+   * (`fn(columns[0][i], columns[1][i])` is call `i`); the future holds one
+   * outcome per call: the results, and the exceptions by index. `map()`
    * uses it when `chunksize > 1`; executors without it ignore `chunksize`.
    */
   protected submitBatch?<A extends unknown[], R>(
     fn: (...args: A) => R,
-    batch: A[],
+    columns: unknown[][],
     limits?: RunOptions,
   ): Future<BatchValues<Awaited<R>>>;
 
@@ -384,7 +385,7 @@ export abstract class Executor implements AsyncDisposable {
         ? (args) => this.submit(fn, ...args)
         : (args) => this.run(fn, args, limits),
       submitBatch: this.submitBatch
-        ? (batch) => this.submitBatch!(fn, batch, limits)
+        ? (columns) => this.submitBatch!(fn, columns, limits)
         : undefined,
     };
     return new MapIterator(source, iterables, options);

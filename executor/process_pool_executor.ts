@@ -238,9 +238,9 @@ class ProcessHost implements PoolHost {
   makeBatch(
     future: Future<BatchValues<unknown>>,
     fn: (...args: never[]) => unknown,
-    lists: unknown[][],
+    columns: unknown[][],
   ): RemoteCall {
-    const { args, batch } = encodeBatch(lists);
+    const { args, batch } = encodeBatch(columns);
     return new RemoteCall(future, fn, args, undefined, batch);
   }
 }

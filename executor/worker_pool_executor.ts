@@ -28,7 +28,7 @@ import {
   checkPermissions,
   workerPermissions,
 } from "./_deno_permissions.ts";
-import { columnsOf, RemoteCall } from "./_remote_call.ts";
+import { type BatchState, RemoteCall, sendableBatch } from "./_remote_call.ts";
 import {
   argumentsError,
   WebWorker,
@@ -235,11 +235,16 @@ class WebHost implements PoolHost {
   makeBatch(
     future: Future<BatchValues<unknown>>,
     fn: (...args: never[]) => unknown,
-    lists: unknown[][],
+    columns: unknown[][],
   ): RemoteCall {
-    const { sendable, failures, transfer } = takeBatch(lists);
-    const batch = { size: lists.length, failures };
-    return new RemoteCall(future, fn, columnsOf(sendable), transfer, batch);
+    const taken = takeBatch(columns);
+    return new RemoteCall(
+      future,
+      fn,
+      taken.columns,
+      taken.transfer,
+      taken.batch,
+    );
   }
 }
 
@@ -278,32 +283,34 @@ function take(args: unknown[], always = false): Taken {
 }
 
 /**
- * {@linkcode take} for a batch. With a marker in any item, every item is
- * cloned now, so that the batch is known to clone and can move its buffers
- * in one message; an item that does not clone fails alone.
+ * {@linkcode take} for a batch, by column. With a marker in any item, every
+ * item is cloned now, so that the batch is known to clone and can move its
+ * buffers in one message; an item that does not clone fails alone.
  *
- * @returns The argument lists that can be sent, and the failures of the
- * others by index.
+ * @returns The columns of the calls that can be sent, the batch with the
+ * failures of the others by index, and the buffers that move.
  */
-function takeBatch(batch: readonly unknown[][]): {
-  sendable: readonly unknown[][];
-  failures: Map<number, unknown>;
+function takeBatch(columns: unknown[][]): {
+  columns: unknown[][];
+  batch: BatchState;
   transfer: Transferable[] | undefined;
 } {
-  const failures = new Map<number, unknown>();
-  if (!batch.some((args) => args.some(isTransfer))) {
-    return { sendable: batch, failures, transfer: undefined };
+  if (!columns.some(hasTransfer)) {
+    const batch = { size: columns[0].length, failures: new Map() };
+    return { columns, batch, transfer: undefined };
   }
-  const sendable: unknown[][] = [];
   const transfer: Transferable[] = [];
-  batch.forEach((args, i) => {
-    try {
-      const taken = take(args, true);
-      sendable.push(taken.args);
-      transfer.push(...taken.transfer!);
-    } catch (error) {
-      failures.set(i, error);
-    }
+  const sent = sendableBatch(columns, (row) => {
+    const taken = take(row, true);
+    row.splice(0, row.length, ...taken.args);
+    transfer.push(...taken.transfer!);
   });
-  return { sendable, failures, transfer };
+  return { ...sent, transfer };
+}
+
+function hasTransfer(column: unknown[]): boolean {
+  for (let i = 0; i < column.length; i++) {
+    if (isTransfer(column[i])) return true;
+  }
+  return false;
 }

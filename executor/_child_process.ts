@@ -25,6 +25,11 @@ export interface SpawnOptions {
   /** Called with each stdout chunk, in order. The chunk is the callee's to
    * keep. Must not throw: an exception is rethrown as an uncaught error. */
   readonly onStdout: (chunk: Uint8Array) => void;
+  /** Called when the child's stdout reaches its end (or fails), or when
+   * its stdin can no longer be written (the child closed it), once for
+   * each. Either may come before the child exits: a child that closes them
+   * lives on, deaf or mute. */
+  readonly onPipeClosed?: (pipe: "stdin" | "stdout") => void;
   /** Called once, after the child exited and its stdout and stderr were
    * drained (so {@linkcode ChildProcess.stderrTail} is complete). */
   readonly onExit: (exit: ChildExit) => void;

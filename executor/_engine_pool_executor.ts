@@ -22,6 +22,7 @@ import {
   type Shipped,
 } from "./_function_shipping.ts";
 import {
+  checkInitargs,
   checkInitializer,
   checkMaxTasksPerChild,
   checkMaxWorkers,
@@ -102,7 +103,8 @@ export abstract class EnginePoolExecutor extends Executor {
     const modules = checkModules(options.modules).map(moduleUrl);
     const onWorkerDeath = checkOnWorkerDeath(options.onWorkerDeath);
     this.#host = host;
-    const { initializer, initargs = [] } = options;
+    const { initializer } = options;
+    const initargs = checkInitargs(options.initargs);
     const engineHost: EngineHost<RemoteCall> = {
       prepare: async () => {
         const shipping = new FunctionShipping();
@@ -270,8 +272,9 @@ export abstract class EnginePoolExecutor extends Executor {
    * with the pool's `Broken…` error; a later `submit()` throws
    * `ShutdownError`.
    *
-   * Deno cannot stop a thread that never yields (a busy loop): its future
-   * fails all the same, but the thread runs on and holds the process open.
+   * Deno cannot stop a Web Worker that never yields (a busy loop), which a
+   * worker pool uses only for workers given `permissions`: their futures
+   * fail all the same, but such a thread runs on and holds the process open.
    *
    * @returns A promise that settles once every worker has ended.
    *

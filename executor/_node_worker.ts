@@ -1,8 +1,9 @@
 /**
- * The Web Worker of the worker pool under Node, which has no `Worker`
- * global: a `node:worker_threads` Worker behind the part of the Web Worker
- * API the pool uses (`postMessage`, `terminate`, `onmessage`, the `error`,
- * `messageerror` and `close` events, and Bun's `ref()` and `unref()`).
+ * The worker pool's thread under Node, which has no `Worker` global, and
+ * under Deno (see `workerClass()`): a `node:worker_threads` Worker behind
+ * the part of the Web Worker API the pool uses (`postMessage`,
+ * `terminate`, `onmessage`, the `error`, `messageerror` and `close` events,
+ * and Bun's `ref()` and `unref()`).
  *
  * @module
  */

@@ -5,15 +5,23 @@
  *
  * @module
  */
+import process from "node:process";
 import { decode, encode, sectionsOf } from "../workers/_codec.ts";
 import {
   FrameReader,
   FrameWriter,
+  newMark,
   type ParentMessage,
   ProtocolError,
   type Sections,
 } from "../workers/_protocol.ts";
-import type { ChildExit, ChildProcess, Spawn } from "./_child_process.ts";
+import { POOL_PID_FLAG } from "../workers/_watchdog.ts";
+import {
+  type ChildExit,
+  type ChildProcess,
+  DRAIN_GRACE_MS,
+  type Spawn,
+} from "./_child_process.ts";
 import type { EngineWorker, WorkerListener } from "./_worker_transport.ts";
 import {
   type FunctionShipping,
@@ -64,8 +72,9 @@ export interface WorkerSetup {
   readonly cwd: string | undefined;
   readonly maxFrameBytes: number;
   readonly shipping: FunctionShipping;
-  /** The first message: modules, initializer (with its source) and args. */
-  readonly init: ParentMessage & { t: "init" };
+  /** The first message: modules, initializer (with its source) and args;
+   * each worker adds its own mark. */
+  readonly init: Omit<ParentMessage & { t: "init" }, "mark">;
   /** The initializer's source key, which `init` delivers. */
   readonly initKey: number | undefined;
   /** The initializer, when it goes by source (for the closure hint). */
@@ -83,6 +92,10 @@ export class ProcessWorker implements EngineWorker<RemoteCall> {
   /** The source keys this worker has been sent. */
   readonly #sent = new Set<number>();
   #misbehaved = false;
+  /** Ends a worker that closed its stdin or stdout but lives on. */
+  #lost: ReturnType<typeof setTimeout> | undefined;
+  /** Why the worker was killed, when it was for something it did. */
+  #killedFor = "";
 
   /**
    * Starts a worker and queues its `init` message.
@@ -93,16 +106,25 @@ export class ProcessWorker implements EngineWorker<RemoteCall> {
     this.#listener = listener;
     this.#shipping = setup.shipping;
     this.#initBySource = setup.initBySource;
+    // The worker's frames begin with this worker's own mark: whatever else
+    // it writes on its stdout is its output, which goes to ours.
+    const mark = newMark();
     this.#writer = new FrameWriter(setup.maxFrameBytes);
-    this.#reader = new FrameReader(setup.maxFrameBytes);
-    this.#writer.add(setup.init, sectionsOf(setup.init.args));
+    this.#reader = new FrameReader(setup.maxFrameBytes, mark, forwardOutput);
+    const init = { ...setup.init, mark: hex(mark) };
+    this.#writer.add(init, sectionsOf(init.args));
     if (setup.initKey !== undefined) this.#sent.add(setup.initKey);
     this.#child = setup.spawn({
-      command: setup.command,
+      // After the entry: the pid its watchdog watches (workers/_watchdog.ts).
+      command: [...setup.command, `${POOL_PID_FLAG}${process.pid}`],
       env: setup.env,
       cwd: setup.cwd,
       onStdout: (chunk) => this.#read(chunk),
-      onExit: (exit) => listener.exited(this.#describe(exit)),
+      onPipeClosed: (pipe) => this.#pipeClosed(pipe),
+      onExit: (exit) => {
+        clearTimeout(this.#lost);
+        listener.exited(this.#describe(exit));
+      },
     });
   }
 
@@ -194,6 +216,17 @@ export class ProcessWorker implements EngineWorker<RemoteCall> {
     );
   }
 
+  /** A worker that can no longer hear or speak is dead: one that lives on
+   * after its stdin or stdout closed is killed. */
+  #pipeClosed(pipe: "stdin" | "stdout"): void {
+    if (pipe === "stdout") this.#reader.end();
+    if (this.#lost !== undefined) return;
+    this.#lost = setTimeout(() => {
+      this.#killedFor = ` after it closed its ${pipe}`;
+      this.#child.kill("SIGKILL");
+    }, DRAIN_GRACE_MS);
+  }
+
   #misbehave(what: string, cause?: unknown): void {
     this.#misbehaved = true;
     const reason = cause instanceof Error ? `: ${cause.message}` : "";
@@ -205,8 +238,8 @@ export class ProcessWorker implements EngineWorker<RemoteCall> {
 
   #describe(exit: ChildExit): string {
     const how = exit.signal !== null
-      ? `was killed by ${exit.signal}`
-      : `exited with code ${exit.code}`;
+      ? `was killed by ${exit.signal}${this.#killedFor}`
+      : `exited with code ${exit.code}${EXIT_CODES[exit.code!] ?? ""}`;
     return `worker ${this.#child.pid} ${how}${this.#tail()}`;
   }
 
@@ -215,4 +248,22 @@ export class ProcessWorker implements EngineWorker<RemoteCall> {
     if (tail === "") return "; it wrote nothing on stderr";
     return `; its last lines on stderr:\n${tail.replace(/^/gm, "  ")}`;
   }
+}
+
+/** What the exit codes of `workers/process_worker.ts` mean. */
+const EXIT_CODES: Readonly<Record<number, string>> = {
+  65: " (it read bytes on stdin that are not the pool's frames)",
+  66: " (its stdin failed: a task closed it?)",
+  74: " (it could not write to its stdout: a task closed it?)",
+};
+
+/** Writes a worker's own output (what it wrote on stdout besides its
+ * frames) to this process's stdout, as a Python worker's `print()` does. */
+function forwardOutput(bytes: Uint8Array): void {
+  process.stdout.write(bytes);
+}
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0"))
+    .join("");
 }

@@ -94,7 +94,11 @@ class BunChild implements ChildProcess {
   constructor(process: Subprocess, options: SpawnOptions) {
     this.pid = process.pid;
     this.#process = process;
-    this.#stdin = new OrderedSink(process.stdin);
+    // A failure: the child closed its stdin, or is gone or going.
+    this.#stdin = new OrderedSink(
+      process.stdin,
+      () => options.onPipeClosed?.("stdin"),
+    );
     this.#stdout = new PausableRead(process.stdout, (chunk) => {
       try {
         options.onStdout(chunk);
@@ -102,6 +106,7 @@ class BunChild implements ChildProcess {
         rethrowLater(error);
       }
     });
+    this.#stdout.done.then(() => options.onPipeClosed?.("stdout"));
     this.#stderr = new PausableRead(process.stderr, (chunk) => {
       this.#tail.push(chunk);
       forwardToStderr(chunk);

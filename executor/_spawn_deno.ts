@@ -59,13 +59,17 @@ class DenoChild implements ChildProcess {
   #queue: Uint8Array[] = [];
   #stdinState: StdinState = "open";
   #pumping = false;
+  readonly #onPipeClosed: SpawnOptions["onPipeClosed"];
 
   constructor(process: Deno.ChildProcess, options: SpawnOptions) {
     this.pid = process.pid;
+    this.#onPipeClosed = options.onPipeClosed;
     this.#process = process;
     this.#stdin = process.stdin.getWriter();
     const drained = Promise.all([
-      this.#readStdout(options.onStdout),
+      this.#readStdout(options.onStdout).finally(() =>
+        options.onPipeClosed?.("stdout")
+      ),
       this.#readStderr(),
     ]);
     this.#finish(drained).then(options.onExit).catch(rethrowLater);
@@ -119,9 +123,10 @@ class DenoChild implements ChildProcess {
         await this.#stdin.close();
       }
     } catch {
-      // Broken pipe: the child is gone or going, and onExit will say so.
+      // Broken pipe: the child closed its stdin, or is gone or going.
       this.#stdinState = "closed";
       this.#queue = [];
+      this.#onPipeClosed?.("stdin");
     } finally {
       this.#pumping = false;
     }

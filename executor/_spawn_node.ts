@@ -70,8 +70,8 @@ class NodeChild implements ChildProcess {
   ) {
     this.pid = pid;
     this.#child = child;
-    // EPIPE and the like only mean that the child is gone: onExit says how.
-    child.stdin.on("error", () => {});
+    // EPIPE and the like: the child closed its stdin, or is gone or going.
+    child.stdin.on("error", () => options.onPipeClosed?.("stdin"));
     child.on("error", () => {});
     child.stdout.on("data", (chunk: Uint8Array) => {
       try {
@@ -80,6 +80,7 @@ class NodeChild implements ChildProcess {
         rethrowLater(error);
       }
     });
+    child.stdout.once("close", () => options.onPipeClosed?.("stdout"));
     child.stderr.on("data", (chunk: Uint8Array) => {
       this.#tail.push(chunk);
       // A failure means the parent's stderr is closed: the tail has it.

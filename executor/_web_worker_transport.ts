@@ -84,13 +84,18 @@ export interface WebWorkerSetup {
 export type WorkerClass = new (url: URL, options: WorkerOptions) => Worker;
 
 /**
- * The runtime's Web Worker class. Node has none: it gets a
- * `node:worker_threads` Worker behind the same API.
+ * The Worker class a pool uses: Bun's Web Worker, which can be unref'd;
+ * elsewhere a `node:worker_threads` Worker behind the same API (Node has no
+ * Web Worker; Deno's cannot be unref'd, so that a pool left without
+ * `shutdown()` would keep the program alive, nor stopped in a busy loop),
+ * except for Deno workers given permissions of their own, which only
+ * Deno's Web Worker takes.
  *
+ * @param permissions Whether the workers get Deno permissions of their own.
  * @returns The class.
  */
-export function workerClass(): Promise<WorkerClass> {
-  if (currentRuntime !== "node") return Promise.resolve(Worker);
+export function workerClass(permissions = false): Promise<WorkerClass> {
+  if (currentRuntime === "bun" || permissions) return Promise.resolve(Worker);
   return import("./_node_worker.ts").then((module) =>
     module.NodeWorker as unknown as WorkerClass
   );

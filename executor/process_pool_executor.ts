@@ -16,7 +16,13 @@ import {
   type PoolHost,
   type WorkerBasics,
 } from "./_engine_pool_executor.ts";
-import { describe } from "./_options.ts";
+import {
+  checkCommand,
+  checkCwd,
+  checkEnv,
+  checkOptions,
+  describe,
+} from "./_options.ts";
 import { workerEntry } from "./_entry.ts";
 import { requireRuntime } from "./_runtime.ts";
 import { spawnFor } from "./_spawn.ts";
@@ -83,6 +89,21 @@ export interface ProcessPoolExecutorOptions extends CpuPoolOptions {
 
 const ENTRY = workerEntry("process_worker");
 
+const OPTIONS: readonly (keyof ProcessPoolExecutorOptions)[] = [
+  "maxWorkers",
+  "initializer",
+  "initargs",
+  "maxTasksPerChild",
+  "modules",
+  "permissions",
+  "onWorkerDeath",
+  "runtime",
+  "command",
+  "env",
+  "cwd",
+  "maxFrameBytes",
+];
+
 /** The opening of each `BrokenProcessPool` message, by cause. */
 const BROKEN: Readonly<Record<BreakReason, string>> = {
   start: "The process pool cannot start its workers",
@@ -147,7 +168,8 @@ export class ProcessPoolExecutor extends EnginePoolExecutor {
    * ```
    */
   constructor(options: ProcessPoolExecutorOptions = {}) {
-    super(options, new ProcessHost(options));
+    const checked = checkOptions(options, OPTIONS, "ProcessPoolExecutor");
+    super(checked, new ProcessHost(checked));
   }
 }
 
@@ -172,16 +194,15 @@ class ProcessHost implements PoolHost {
       : checkLimit(options.maxFrameBytes);
     this.#runtime = checkRuntime(options.runtime, current);
     this.#permissions = checkPermissions(options.permissions);
-    const { command } = options;
+    const command = checkCommand(options.command);
     this.#command = command === undefined
       ? workerCommand(this.#runtime, ENTRY, this.#permissions)
       : [...command, entryArgument(ENTRY)];
     this.#readGrants = command === undefined &&
       losesPartialGrants(this.#runtime, this.#permissions);
-    this.#env = options.env;
-    this.#cwd = options.cwd instanceof URL
-      ? filePath(options.cwd)
-      : options.cwd;
+    this.#env = checkEnv(options.env);
+    const cwd = checkCwd(options.cwd);
+    this.#cwd = cwd instanceof URL ? filePath(cwd) : cwd;
   }
 
   async prepare(basics: WorkerBasics): Promise<void> {

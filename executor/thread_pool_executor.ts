@@ -17,7 +17,14 @@ import {
   type RunOptions,
   watchLimits,
 } from "./_call_limits.ts";
-import { checkInitializer, checkMaxWorkers, cpuCount } from "./_options.ts";
+import {
+  checkInitargs,
+  checkInitializer,
+  checkMaxWorkers,
+  checkOptions,
+  cpuCount,
+  describe,
+} from "./_options.ts";
 import { PoolGate } from "./_pool_gate.ts";
 import { Queue } from "./_queue.ts";
 
@@ -56,6 +63,13 @@ interface WorkItem {
   limits?: CallLimits;
   slot?: Slot;
 }
+
+const OPTIONS: readonly (keyof ThreadPoolExecutorOptions)[] = [
+  "maxWorkers",
+  "initializer",
+  "initargs",
+  "name",
+];
 
 const BROKEN_MESSAGE =
   "A thread initializer failed, the thread pool is not usable anymore";
@@ -114,6 +128,7 @@ export class ThreadPoolExecutor extends Executor {
    */
   constructor(options: ThreadPoolExecutorOptions = {}) {
     super();
+    options = checkOptions(options, OPTIONS, "ThreadPoolExecutor");
     // A default above the core count: these slots mostly wait on I/O.
     this.#maxWorkers = checkMaxWorkers(
       options.maxWorkers,
@@ -121,8 +136,12 @@ export class ThreadPoolExecutor extends Executor {
     );
     checkInitializer(options.initializer);
     this.#initializer = options.initializer;
-    this.#initargs = options.initargs ?? [];
-    this.name = options.name ?? `ThreadPoolExecutor-${poolCounter++}`;
+    this.#initargs = checkInitargs(options.initargs);
+    const { name } = options;
+    if (name !== undefined && typeof name !== "string") {
+      throw new TypeError(`name must be a string, got ${describe(name)}`);
+    }
+    this.name = name ?? `ThreadPoolExecutor-${poolCounter++}`;
   }
 
   /** How many calls may run at once. */

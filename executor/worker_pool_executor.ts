@@ -22,6 +22,7 @@ import {
   type WorkerBasics,
 } from "./_engine_pool_executor.ts";
 import { workerEntry } from "./_entry.ts";
+import { checkOptions } from "./_options.ts";
 import { requireRuntime } from "./_runtime.ts";
 import {
   checkEntryReadable,
@@ -50,6 +51,16 @@ export type {
 export type WorkerPoolExecutorOptions = CpuPoolOptions;
 
 const ENTRY = workerEntry("web_worker");
+
+const OPTIONS: readonly (keyof WorkerPoolExecutorOptions)[] = [
+  "maxWorkers",
+  "initializer",
+  "initargs",
+  "maxTasksPerChild",
+  "modules",
+  "permissions",
+  "onWorkerDeath",
+];
 
 /** The opening of each `BrokenWorkerPool` message, by cause. */
 const BROKEN: Readonly<Record<BreakReason, string>> = {
@@ -126,9 +137,9 @@ export function transfer<T>(
  * running call (`run()` with a timeout or signal) ends its worker thread
  * (`terminate()`).
  *
- * Under Deno, a `Worker` always holds the event loop open: call
- * `shutdown()` (or use `await using`) for the program to exit. Under Bun
- * and Node, idle workers let the program exit.
+ * Idle workers let the program exit, even one that never calls
+ * `shutdown()`; under Deno, except for workers given `permissions`, which
+ * hold the program open until `shutdown()` (or `await using`).
  *
  * @example Squaring numbers in two worker threads
  * ```ts
@@ -165,7 +176,8 @@ export class WorkerPoolExecutor extends EnginePoolExecutor {
    * ```
    */
   constructor(options: WorkerPoolExecutorOptions = {}) {
-    super(options, new WebHost(options));
+    const checked = checkOptions(options, OPTIONS, "WorkerPoolExecutor");
+    super(checked, new WebHost(checked));
   }
 }
 
@@ -188,7 +200,7 @@ class WebHost implements PoolHost {
   }
 
   async prepare(basics: WorkerBasics): Promise<void> {
-    const Worker = await workerClass();
+    const Worker = await workerClass(this.#options.deno !== undefined);
     const { modules, initializer } = basics;
     const initargs = [...basics.initargs];
     if (initializer !== undefined) {

@@ -332,6 +332,30 @@ export function executorContract(name: string, make: MakeExecutor): void {
     );
   });
 
+  test(`${name}() refuses an unknown option and bad initargs, naming them and what was given`, () => {
+    const cases: [object, RegExp][] = [
+      [
+        { maxworkers: 2 },
+        /has no option "maxworkers": its options are maxWorkers, /,
+      ],
+      [
+        { initargs: 5 },
+        /^initargs must be a list of the initializer's arguments, got 5$/,
+      ],
+      [
+        { maxWorkers: "2" },
+        /^maxWorkers must be an integer or undefined, got "2"$/,
+      ],
+    ];
+    for (const [options, message] of cases) {
+      assert.throws(() => make(options as never), (error: unknown) => {
+        assert.ok(error instanceof TypeError, JSON.stringify(options));
+        assert.match(error.message, message);
+        return true;
+      });
+    }
+  });
+
   test(`${name}({ maxWorkers: 1 }) runs one call at a time`, async () => {
     const key = newKey();
     try {

@@ -5,6 +5,8 @@ import {
   FrameReader,
   FrameTooLargeError,
   FrameWriter,
+  MARK_BYTES,
+  newMark,
   ProtocolError,
 } from "../workers/_protocol.ts";
 import type { ParentMessage, WorkerMessage } from "../workers/_protocol.ts";
@@ -43,7 +45,12 @@ function protocolError(reader: FrameReader, ...chunks: Uint8Array[]) {
 }
 
 const MESSAGES: (ParentMessage | WorkerMessage)[] = [
-  { t: "init", modules: ["file:///m.ts"], maxFrameBytes: 1024 },
+  {
+    t: "init",
+    modules: ["file:///m.ts"],
+    maxFrameBytes: 1024,
+    mark: "0102030405060708",
+  },
   { t: "call", id: 1, fn: { m: "file:///m.ts", e: "add" }, args: [1, 2] },
   { t: "batch", id: 2, fn: { k: 0, src: "(x) => x * 2" }, args: [[1], [2]] },
   { t: "ready" },
@@ -594,4 +601,98 @@ test("FrameWriter and FrameReader carry typed arrays end to end", () => {
   assert.deepEqual(back.floats, floats);
   assert.equal(back.view.buffer, back.floats.buffer);
   assert.equal(back.view.getFloat64(0, true), 1 / 7);
+});
+
+// ---------------------------------------------------------------------------
+// A worker's frames, behind its mark
+
+/** A reader of marked frames, and the output it passed on. */
+function markedReader(mark: Uint8Array) {
+  const output: Uint8Array[] = [];
+  const reader = new FrameReader(1024, mark, (bytes) => output.push(bytes));
+  return {
+    reader,
+    output: () => new TextDecoder().decode(concat(...output)),
+  };
+}
+
+/** Everything `writer` holds, in one array. */
+function written(writer: FrameWriter): Uint8Array {
+  const parts: Uint8Array[] = [];
+  while (writer.size > 0) parts.push(writer.take());
+  return concat(...parts);
+}
+
+test("newMark() draws a mark whose first byte appears in it once", () => {
+  for (let i = 0; i < 200; i++) {
+    const mark = newMark();
+    assert.equal(mark.length, MARK_BYTES);
+    assert.equal(mark.indexOf(mark[0], 1), -1);
+  }
+});
+
+test("FrameReader with a mark passes on the bytes between frames as output, whatever they look like", () => {
+  const mark = newMark();
+  const writer = new FrameWriter(1024, mark);
+  writer.add({ t: "ok", id: 1, value: 1 });
+  const first = written(writer);
+  writer.add({ t: "ok", id: 2, value: 2 });
+  const second = written(writer);
+  // Output that reads as a frame header, as a partial mark, as text.
+  const stray = concat(
+    new Uint8Array([0, 0, 1, 0, 123]),
+    mark.subarray(0, 3),
+    text.encode("hello\n"),
+  );
+  const { reader, output } = markedReader(mark);
+  const stream = concat(text.encode("before "), first, stray, second);
+  // Every way of cutting the stream in two gives the same.
+  for (let cut = 0; cut <= stream.length; cut++) {
+    const { reader, output } = markedReader(mark);
+    const messages = [
+      ...reader.push(stream.subarray(0, cut)),
+      ...reader.push(stream.subarray(cut)),
+    ];
+    reader.end();
+    assert.deepEqual(messages.map((m) => (m as { id: number }).id), [1, 2]);
+    assert.equal(
+      output(),
+      "before " + new TextDecoder().decode(stray),
+      `cut at ${cut}`,
+    );
+  }
+  assert.deepEqual(reader.push(stream).length, 2);
+  reader.end();
+  assert.ok(output().startsWith("before \0\0\u0001\0{"));
+});
+
+test("FrameReader with a mark hands on at the end the output that began like a mark", () => {
+  const mark = newMark();
+  const { reader, output } = markedReader(mark);
+  reader.push(concat(text.encode("tail "), mark.subarray(0, 5)));
+  assert.equal(output(), "tail ");
+  reader.end();
+  assert.equal(
+    output(),
+    "tail " + new TextDecoder().decode(mark.subarray(0, 5)),
+  );
+});
+
+test("FrameWriter with a mark begins every frame with it, sections too", () => {
+  const mark = newMark();
+  const writer = new FrameWriter(DEFAULT_MAX_FRAME_BYTES, mark);
+  const big = new Uint8Array(100_000).fill(7);
+  const value = encode(big, "result");
+  writer.add({ t: "ok", id: 1, value }, sectionsOf(value));
+  writer.add({ t: "ready" });
+  const bytes = written(writer);
+  assert.deepEqual(bytes.subarray(0, MARK_BYTES), mark);
+  const reader = new FrameReader(DEFAULT_MAX_FRAME_BYTES, mark, () => {
+    assert.fail("no output expected");
+  });
+  const [ok, ready] = reader.push(
+    bytes,
+  ) as (WorkerMessage & { value?: unknown })[];
+  assert.deepEqual(decode(ok.value, ok.sections), big);
+  assert.deepEqual(ready, { t: "ready" });
 });

@@ -14,6 +14,11 @@ export interface Script {
   readonly line: Promise<string>;
   /** How it exited. */
   readonly exited: Promise<ChildExit>;
+  /** Everything it wrote on stdout, once it exited. */
+  readonly stdout: Promise<Uint8Array>;
+  /** Its stdout so far, once it matches `pattern`; rejects if it exits
+   * before. */
+  output(pattern: RegExp): Promise<string>;
   /** Ends it with SIGKILL. */
   kill(): void;
 }
@@ -38,24 +43,54 @@ export function runScript(
   const exited = Promise.withResolvers<ChildExit>();
   const decoder = new TextDecoder();
   let stdout = "";
+  const chunks: Uint8Array[] = [];
+  const waiters = new Set<() => void>();
+  let ended = false;
   const child = spawn({
     command,
     env,
     onStdout(chunk): void {
+      chunks.push(chunk);
       stdout += decoder.decode(chunk, { stream: true });
       if (stdout.includes("\n")) line.resolve(stdout.split("\n")[0]);
+      for (const wake of waiters) wake();
     },
     onExit(exit): void {
       clearTimeout(watchdog);
+      ended = true;
       line.reject(new Error(`the script exited: ${child.stderrTail()}`));
       exited.resolve(exit);
+      for (const wake of waiters) wake();
     },
   });
+  const output = (pattern: RegExp): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const check = () => {
+        if (pattern.test(stdout)) resolve(stdout);
+        else if (ended) reject(new Error(`the script exited: ${stdout}`));
+        else return;
+        waiters.delete(check);
+      };
+      waiters.add(check);
+      check();
+    });
   const watchdog = setTimeout(() => child.kill("SIGKILL"), deadlineMs);
   line.promise.catch(() => {});
   return {
     line: line.promise,
     exited: exited.promise,
+    stdout: exited.promise.then(() => concat(chunks)),
+    output,
     kill: () => child.kill("SIGKILL"),
   };
+}
+
+function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return bytes;
 }

@@ -64,7 +64,11 @@ export function workerPoolContract(setup: WorkerPoolSetup): void {
   test(`${name}() checks maxTasksPerChild`, () => {
     const cases: [number, ErrorConstructor, string][] = [
       [0, RangeError, "maxTasksPerChild must be >= 1"],
-      [1.5, TypeError, "maxTasksPerChild must be an integer or undefined"],
+      [
+        1.5,
+        TypeError,
+        "maxTasksPerChild must be an integer or undefined, got 1.5",
+      ],
     ];
     for (const [maxTasksPerChild, type, message] of cases) {
       assert.throws(() => make({ maxTasksPerChild }), (error: unknown) => {

@@ -25,6 +25,7 @@ import {
   BrokenProcessPool,
   CancelledError,
   ShutdownError,
+  WorkerDiedError,
 } from "../mod.ts";
 import { ProcessPoolExecutor } from "../executor/process_pool_executor.ts";
 import { requireRuntime } from "../executor/_runtime.ts";
@@ -34,12 +35,12 @@ import { runScript, type Script } from "./_script.ts";
 import {
   addOffset,
   chatty,
+  closeFd,
   exitWith,
   killSelf,
   pid,
   pidAfter,
   sleep,
-  writeToStdout,
 } from "./fixtures/process_tasks.ts";
 
 executorContract(
@@ -103,12 +104,57 @@ async function assertGoneWithin(pids: number[], ms: number): Promise<void> {
 
 // ---- construction ---------------------------------------------------------
 
-test("ProcessPoolExecutor() checks maxFrameBytes and runtime", () => {
+test("ProcessPoolExecutor() checks every option at construction, naming it, what was given and what it takes", () => {
   const cases: [object, ErrorConstructor, string][] = [
+    [
+      { modules: "abc" },
+      TypeError,
+      'modules must be a list of module URLs or paths, got "abc": modules: ["./tasks.ts"]',
+    ],
+    [
+      { permissions: "bogus" },
+      TypeError,
+      'permissions must be "inherit", "none" or an object of grants such as { read: ["./data"], net: false }, got "bogus"',
+    ],
+    [
+      { permissions: { read: 5 } },
+      TypeError,
+      'the "read" permission must be "inherit", a boolean or a list, got 5',
+    ],
+    [
+      { command: [] },
+      TypeError,
+      "command must be a non-empty list of strings, the program first, got []",
+    ],
+    [
+      { command: "deno run -A" },
+      TypeError,
+      'command must be a list of strings, the program first, got "deno run -A": write ["deno","run","-A"]',
+    ],
+    [
+      { env: { HOME: 1 } },
+      TypeError,
+      "env.HOME must be a string, got 1",
+    ],
+    [
+      { cwd: 5 },
+      TypeError,
+      "cwd must be a path or a file: URL, got 5",
+    ],
+    [
+      { maxFrameBytes: "big" },
+      TypeError,
+      "maxFrameBytes must be a number of bytes, got string",
+    ],
+    [
+      { onWorkerDeath: "retry" },
+      TypeError,
+      'onWorkerDeath must be "break" or "replace", got "retry"',
+    ],
     [
       { maxFrameBytes: 0 },
       RangeError,
-      "maxFrameBytes must be an integer from 1 to 4294967295",
+      "maxFrameBytes must be an integer from 1 to 4294967295, got 0",
     ],
     [
       { runtime: "python" },
@@ -428,18 +474,30 @@ test("ProcessPoolExecutor breaks when a call exits its worker, naming the code a
   assert.equal(isRunning(worker), false);
 });
 
-test("ProcessPoolExecutor breaks when a call writes to stdout past the console", async () => {
-  await using pool = poolWithTasks({ maxWorkers: 1 });
-  const worker = await pool.submit(pid) as number;
-  const writer = pool.submit(writeToStdout, "hello from the task\n");
-  const error = await rejection(writer);
-  assert.ok(error instanceof BrokenProcessPool);
-  assert.match(error.message, /not a frame/);
-  assert.match(error.message, /hello from the task/);
-  assert.throws(() => pool.submit(pid), BrokenProcessPool);
-  await pool.shutdown();
-  assert.equal(isRunning(worker), false);
-});
+for (const fd of [1, 0]) {
+  const pipe = fd === 1 ? "stdout" : "stdin";
+  test(`ProcessPoolExecutor fails the call of a task that closes its ${pipe} as a death, and goes on`, async () => {
+    await using pool = poolWithTasks({
+      maxWorkers: 1,
+      onWorkerDeath: "replace",
+    });
+    const worker = await pool.submit(pid) as number;
+    // The worker answers, or not, before it finds that it cannot go on: the
+    // closing call, or the next, fails with its death. (Bun writes stdout
+    // through a descriptor of its own: closing fd 1 does not silence it.)
+    const outcomes = [
+      await pool.submit(closeFd, fd).catch((error) => error),
+      await pool.submit(addOffset, 1).catch((error) => error),
+    ];
+    const deaths = outcomes.filter((outcome) => outcome instanceof Error);
+    for (const death of deaths) {
+      assert.ok(death instanceof WorkerDiedError, String(death));
+      assert.match(death.message, new RegExp(`its ${pipe}`));
+    }
+    if (deaths.length > 0) await assertGoneWithin([worker], 2_000);
+    assert.equal(await pool.submit(addOffset, 1), 1001);
+  });
+}
 
 test("ProcessPoolExecutor.terminateWorkers() fails running calls, cancels queued ones, refuses new ones", async () => {
   const pool = poolWithTasks({ maxWorkers: 1 });
@@ -602,6 +660,65 @@ test("ProcessPoolExecutor's workers exit within a second when their parent is ki
   assert.deepEqual(await parent.exited, { code: null, signal: "SIGKILL" });
   await assertGoneWithin(pids, 1_000);
 });
+
+/** The runtimes a pool of this runtime can run workers on here, with why
+ * the others cannot. */
+const WORKER_RUNTIMES = (Object.keys(RUNTIMES) as RuntimeName[]).map(
+  (workers) => ({
+    workers,
+    skip: workers === runtime
+      ? undefined
+      : missingPrograms({ [workers]: RUNTIMES[workers] }),
+  }),
+);
+
+for (const { workers, skip } of WORKER_RUNTIMES) {
+  test(
+    `ProcessPoolExecutor's ${workers} workers busy in a loop that never yields are gone within a second of their parent's SIGKILL`,
+    async () => {
+      const parent = runFixture(
+        "pool_parent.ts",
+        { MODE: "spin", RUNTIME: workers },
+        20_000,
+      );
+      const pids = JSON.parse(await parent.line) as number[];
+      // Both say so once they spin: from then on they never read stdin.
+      await parent.output(/(spinning \d+\n[^]*){2}/);
+      parent.kill();
+      assert.deepEqual(await parent.exited, { code: null, signal: "SIGKILL" });
+      await assertGoneWithin(pids, 1_000);
+    },
+    skip,
+  );
+
+  test(
+    `ProcessPoolExecutor passes what its ${workers} workers write on stdout on to its own stdout, and their calls go on`,
+    async () => {
+      const parent = runFixture(
+        "stray_output_parent.ts",
+        { RUNTIME: workers },
+        20_000,
+      );
+      assert.deepEqual(await parent.exited, { code: 0, signal: null });
+      const stdout = new TextDecoder().decode(await parent.stdout);
+      const [output, results] = stdout.split("\nresults ");
+      const expected = [
+        "through process.stdout\n",
+        "through fs.writeSync\n",
+        "\0\0\u0001\0{",
+        "\0\0\u0001\0\0",
+        "after the header-like bytes\n",
+        ...workers === "deno" ? ["through Deno.stdout\n"] : [],
+      ];
+      assert.equal(output, expected.join(""));
+      assert.deepEqual(
+        JSON.parse(results),
+        [...expected.map((text) => new TextEncoder().encode(text).length), 42],
+      );
+    },
+    skip,
+  );
+}
 
 test("ProcessPoolExecutor serves a main module that lists itself in `modules` from its top-level await", async () => {
   const script = runFixture("self_listing_main.ts", {}, 20_000);

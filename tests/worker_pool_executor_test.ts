@@ -327,15 +327,11 @@ test("WorkerPoolExecutor lets a script that shuts it down with `await using` exi
   assert.deepEqual(await script.exited, EXITED);
 });
 
-if (runtime !== "deno") {
-  // Deno's Worker has no unref(): there a forgotten pool holds the process
-  // open, as the README says.
-  test("WorkerPoolExecutor lets a script that never calls shutdown() exit (Bun, Node: idle workers are unref'd)", async () => {
-    const script = runParent("forget", 20_000);
-    assert.equal(JSON.parse(await script.line).length, 2);
-    assert.deepEqual(await script.exited, EXITED);
-  });
-}
+test("WorkerPoolExecutor lets a script that never calls shutdown() exit: idle workers are unref'd", async () => {
+  const script = runParent("forget", 20_000);
+  assert.equal(JSON.parse(await script.line).length, 2);
+  assert.deepEqual(await script.exited, EXITED);
+});
 
 test("WorkerPoolExecutor.terminateWorkers() after shutdown({ wait: false }) settles every future and lets the script exit", async () => {
   const script = runParent("stuck", 20_000);
@@ -354,14 +350,7 @@ test("WorkerPoolExecutor.terminateWorkers() settles every future of a task that 
   for (const future of queued) {
     assert.ok(["CANCELLED", "FINISHED"].includes(future[0]), future[0]);
   }
-  if (runtime === "deno") {
-    // Deno's terminate() does not stop a thread in a busy loop, which then
-    // holds the process open (denoland/deno#35657): end it here.
-    script.kill();
-    assert.deepEqual(await script.exited, { code: null, signal: "SIGKILL" });
-  } else {
-    assert.deepEqual(await script.exited, EXITED);
-  }
+  assert.deepEqual(await script.exited, EXITED);
 });
 
 test("WorkerPoolExecutor({ permissions }) restricts Deno workers (ignored by Bun and Node)", async () => {

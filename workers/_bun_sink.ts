@@ -31,10 +31,17 @@ export class OrderedSink {
   #pumping: Promise<void> | undefined;
   #flushQueued = false;
   #broken = false;
+  readonly #onBroken: () => void;
 
-  /** Wraps `sink`, which nothing else may write to. */
-  constructor(sink: FileSink) {
+  /**
+   * Wraps `sink`, which nothing else may write to.
+   *
+   * @param sink The sink.
+   * @param onBroken Called once, when a write fails.
+   */
+  constructor(sink: FileSink, onBroken: () => void = () => {}) {
     this.#sink = sink;
+    this.#onBroken = onBroken;
   }
 
   /** Whether a write failed: the reader is gone. */
@@ -69,7 +76,7 @@ export class OrderedSink {
     try {
       await this.#sink.end();
     } catch {
-      this.#broken = true;
+      this.#break();
     }
   }
 
@@ -83,11 +90,17 @@ export class OrderedSink {
         }
       }
     } catch {
-      this.#broken = true;
+      this.#break();
     } finally {
       this.#queue = [];
       this.#pumping = undefined;
     }
+  }
+
+  #break(): void {
+    if (this.#broken) return;
+    this.#broken = true;
+    this.#onBroken();
   }
 
   /** Runs a sink call; a failure, now or later, means the reader is gone. */
@@ -95,10 +108,10 @@ export class OrderedSink {
     try {
       const result = call();
       if (result instanceof Promise) {
-        result.catch(() => this.#broken = true);
+        result.catch(() => this.#break());
       }
     } catch {
-      this.#broken = true;
+      this.#break();
     }
   }
 }

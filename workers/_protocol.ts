@@ -15,6 +15,11 @@
  * byte arrives, so that stray output on the stream is caught even when its
  * first bytes read as a length within the limit (a line feed, a tab).
  *
+ * A worker's frames also begin with a mark: 8 bytes the pool draws at random
+ * for that worker, before the length. Whatever else its stdout carries (a
+ * task that writes there, a library that prints) is not a frame: the
+ * reader passes it on as output and finds the next frame by its mark.
+ *
  * Frames queued in one turn of the event loop are batched into one write
  * ({@linkcode FrameWriter}); a reader cuts whatever chunks arrive back into
  * messages ({@linkcode FrameReader}).
@@ -49,6 +54,9 @@ export type ParentMessage =
       init?: FnRef;
       args?: unknown;
       maxFrameBytes: number;
+      /** The mark that begins each of the worker's frames, in hex; see
+       * `newMark()`. */
+      mark: string;
     }
     /** Call `fn(...args)`; `args` is the wire of an array. */
     | { t: "call"; id: number; fn: FnRef; args: unknown }
@@ -88,6 +96,8 @@ export const DEFAULT_MAX_FRAME_BYTES: number = 256 * 1024 * 1024;
 /** What a 4-byte length prefix can express. */
 const MAX_LIMIT = 0xffff_ffff;
 const HEADER_BYTES = 4;
+/** The length of a worker's frame mark. */
+export const MARK_BYTES = 8;
 /** The first byte of a JSON payload: "{". */
 const OPEN_BRACE = 0x7b;
 /** The first byte of a payload with byte sections. */
@@ -186,6 +196,8 @@ const NO_SECTIONS: readonly Uint8Array[] = Object.freeze([]);
  * a large array costs no copy and no memory on its way to the pipe. */
 export class FrameWriter {
   readonly #limit: number;
+  /** What begins every frame, if anything; see the module documentation. */
+  readonly #mark: Uint8Array;
   #buffer: Uint8Array = EMPTY;
   #view: DataView = new DataView(EMPTY.buffer);
   /** Where the bytes not yet taken begin. */
@@ -201,11 +213,17 @@ export class FrameWriter {
    * Makes an empty writer.
    *
    * @param maxFrameBytes The largest payload of one frame, in bytes.
+   * @param mark What begins every frame: a worker's mark, `MARK_BYTES`
+   * long; none by default.
    * @throws {RangeError} When `maxFrameBytes` is not an integer from 1 to
    * 4294967295.
    */
-  constructor(maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES) {
+  constructor(
+    maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES,
+    mark: Uint8Array = EMPTY,
+  ) {
     this.#limit = checkLimit(maxFrameBytes);
+    this.#mark = mark;
   }
 
   /** The number of bytes waiting to be taken. */
@@ -222,7 +240,8 @@ export class FrameWriter {
    * change until taken and written.
    * @param what What the message carries, for the error when it is too
    * large: `"the arguments"`, `"the result"`.
-   * @returns The frame's length in bytes, the 4-byte prefix included.
+   * @returns The frame's length in bytes, its mark and 4-byte prefix
+   * included.
    * @throws {FrameTooLargeError} When the payload exceeds `maxFrameBytes`;
    * the waiting bytes are unchanged.
    * @throws {TypeError} When `message` is not an object in JSON (`[]`,
@@ -249,8 +268,9 @@ export class FrameWriter {
       throw new FrameTooLargeError(utf8Length(json), this.#limit, what);
     }
     // First, room for one byte per unit: what all-ASCII text needs.
-    this.#reserve(HEADER_BYTES + json.length, 0);
-    let at = this.#end + HEADER_BYTES;
+    const head = this.#mark.length + HEADER_BYTES;
+    this.#reserve(head + json.length, 0);
+    let at = this.#end + head;
     let read = 0;
     if (json.length < SHORT_TEXT) {
       const buffer = this.#buffer;
@@ -275,11 +295,12 @@ export class FrameWriter {
         at += done.written;
       }
     }
-    const bytes = at - this.#end - HEADER_BYTES;
+    const bytes = at - this.#end - head;
     if (bytes > this.#limit) {
       throw new FrameTooLargeError(bytes, this.#limit, what);
     }
-    this.#view.setUint32(this.#end, bytes); // big-endian
+    this.#buffer.set(this.#mark, this.#end);
+    this.#view.setUint32(this.#end + head - HEADER_BYTES, bytes); // big-endian
     const length = at - this.#end;
     this.#end = at;
     return length;
@@ -303,10 +324,13 @@ export class FrameWriter {
     if (bytes > this.#limit) {
       throw new FrameTooLargeError(bytes, this.#limit, what);
     }
-    this.#reserve(HEADER_BYTES + head + copied, 0);
+    const mark = this.#mark;
+    this.#reserve(mark.length + HEADER_BYTES + head + copied, 0);
     const buffer = this.#buffer;
     const view = this.#view;
     let at = this.#end;
+    buffer.set(mark, at);
+    at += mark.length;
     view.setUint32(at, bytes);
     buffer[at + HEADER_BYTES] = BINARY_MARK;
     view.setUint32(at + HEADER_BYTES + 1, sections.length);
@@ -328,7 +352,7 @@ export class FrameWriter {
       }
     }
     this.#end = at;
-    return HEADER_BYTES + bytes;
+    return mark.length + HEADER_BYTES + bytes;
   }
 
   #putAhead(bytes: Uint8Array): void {
@@ -387,13 +411,21 @@ export class FrameWriter {
 
 /** Cuts a byte stream into messages. Whole JSON frames are parsed straight
  * from the chunk they arrive in; a frame split across chunks, and every byte
- * section, is copied once, into a buffer of its exact size. */
+ * section, is copied once, into a buffer of its exact size.
+ *
+ * A reader made with a mark reads a worker's stdout: every frame begins with
+ * the mark, and the bytes between frames are the worker's own output,
+ * handed to `onOutput` in order. */
 export class FrameReader {
   readonly #limit: number;
-  /** The length prefix of the frame being read. */
-  readonly #header = new Uint8Array(HEADER_BYTES);
-  /** How many bytes of the prefix came, while fewer than 4. */
-  #headerBytes = 0;
+  readonly #mark: Uint8Array;
+  readonly #onOutput: (bytes: Uint8Array) => void;
+  /** The bytes before a payload: the mark and the length prefix. */
+  readonly #headBytes: number;
+  /** The head of the frame being read, while it is split across chunks. */
+  readonly #head: Uint8Array;
+  /** How many bytes of the head came, while fewer than all. */
+  #headFill = 0;
   /** The payload of a split frame, once its length is known. */
   #frame: PartialFrame | undefined;
   #failure: ProtocolError | undefined;
@@ -402,18 +434,30 @@ export class FrameReader {
    * Makes a reader that has seen nothing yet.
    *
    * @param maxFrameBytes The largest payload of one frame, in bytes.
+   * @param mark What begins every frame, `MARK_BYTES` long, and the first
+   * byte of which it holds once only; none by default.
+   * @param onOutput Takes the bytes between frames, with a mark; the reader
+   * keeps no reference to them.
    * @throws {RangeError} When `maxFrameBytes` is not an integer from 1 to
    * 4294967295.
    */
-  constructor(maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES) {
+  constructor(
+    maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES,
+    mark: Uint8Array = EMPTY,
+    onOutput: (bytes: Uint8Array) => void = () => {},
+  ) {
     this.#limit = checkLimit(maxFrameBytes);
+    this.#mark = mark;
+    this.#onOutput = onOutput;
+    this.#headBytes = mark.length + HEADER_BYTES;
+    this.#head = new Uint8Array(this.#headBytes);
   }
 
   /** The number of bytes of an incomplete frame held back. */
   get buffered(): number {
     return this.#frame === undefined
-      ? this.#headerBytes
-      : HEADER_BYTES + this.#frame.received;
+      ? this.#headFill
+      : this.#headBytes + this.#frame.received;
   }
 
   /**
@@ -446,17 +490,33 @@ export class FrameReader {
     return messages;
   }
 
+  /** The stream ended: a reader with a mark hands on the output it held
+   * back (the start of what might have been a mark). */
+  end(): void {
+    if (this.#mark.length === 0 || this.#frame !== undefined) return;
+    if (this.#headFill > 0) this.#onOutput(this.#head.slice(0, this.#headFill));
+    this.#headFill = 0;
+  }
+
   #read(chunk: Uint8Array, messages: unknown[]): void {
     const end = chunk.length;
+    const headBytes = this.#headBytes;
     let at = 0;
     // First finish the frame an earlier chunk began.
-    if (this.#headerBytes > 0) {
-      while (this.#headerBytes < HEADER_BYTES && at < end) {
-        this.#header[this.#headerBytes++] = chunk[at++];
+    if (this.#headFill > 0) {
+      while (this.#headFill < headBytes && at < end) {
+        this.#head[this.#headFill++] = chunk[at++];
       }
-      if (this.#headerBytes < HEADER_BYTES) return;
-      this.#headerBytes = 0;
-      const length = readLength(this.#header, 0);
+      if (this.#headFill < headBytes) return;
+      this.#headFill = 0;
+      if (!this.#markAt(this.#head, 0)) {
+        // Output that began like a mark: read it again, with the rest.
+        const again = new Uint8Array(headBytes + end - at);
+        again.set(this.#head);
+        again.set(chunk.subarray(at), headBytes);
+        return this.#read(again, messages);
+      }
+      const length = readLength(this.#head, headBytes - HEADER_BYTES);
       if (length === 0 || length > this.#limit) {
         this.#reject(length, this.#splitFrame(chunk, at));
       }
@@ -473,9 +533,13 @@ export class FrameReader {
       messages.push(frame.message);
     }
     // Then every whole frame: JSON straight from the chunk.
-    while (end - at >= HEADER_BYTES) {
-      const length = readLength(chunk, at);
-      const body = at + HEADER_BYTES;
+    while (end - at >= headBytes) {
+      if (!this.#markAt(chunk, at)) {
+        at = this.#output(chunk, at + 1, end);
+        continue;
+      }
+      const length = readLength(chunk, at + headBytes - HEADER_BYTES);
+      const body = at + headBytes;
       const next = body + length;
       if (length === 0 || length > this.#limit) {
         this.#reject(length, chunk.subarray(at));
@@ -490,7 +554,7 @@ export class FrameReader {
       if (body < end && !isPayloadStart(chunk[body])) {
         throw notFrame(chunk.subarray(at));
       }
-      this.#header.set(chunk.subarray(at, body)); // for errors
+      this.#head.set(chunk.subarray(at, body)); // for errors
       const frame = new PartialFrame(length);
       at = frame.fill(chunk, body, end);
       if (!frame.done) {
@@ -499,9 +563,37 @@ export class FrameReader {
       }
       messages.push(frame.message);
     }
-    // Keep the start of a length prefix: at most 3 bytes, usually none. A
-    // loop beats set() and subarray().
-    while (at < end) this.#header[this.#headerBytes++] = chunk[at++];
+    // Output up to what might begin a mark, then keep that start: fewer
+    // bytes than a head, usually none. A loop beats set() and subarray().
+    if (this.#mark.length > 0 && at < end && chunk[at] !== this.#mark[0]) {
+      at = this.#output(chunk, at + 1, end);
+    }
+    while (at < end) this.#head[this.#headFill++] = chunk[at++];
+  }
+
+  /** Whether `bytes` hold the mark at `at` (always, without a mark). */
+  #markAt(bytes: Uint8Array, at: number): boolean {
+    const mark = this.#mark;
+    for (let i = 0; i < mark.length; i++) {
+      if (bytes[at + i] !== mark[i]) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Hands on as output the bytes before the next place a mark may begin,
+   * from `from - 1` (which is no mark): the next byte equal to the mark's
+   * first, which appears in it only there.
+   *
+   * @returns Where the next frame may begin.
+   * @throws {ProtocolError} Without a mark: such bytes are no frame.
+   */
+  #output(chunk: Uint8Array, from: number, end: number): number {
+    if (this.#mark.length === 0) throw notFrame(chunk.subarray(from - 1));
+    const next = chunk.indexOf(this.#mark[0], from);
+    const stop = next < 0 ? end : next;
+    this.#onOutput(chunk.slice(from - 1, stop));
+    return stop;
   }
 
   /** Throws for a length prefix out of bounds; `seen` are the bytes of the
@@ -517,15 +609,28 @@ export class FrameReader {
     );
   }
 
-  /** The start of a frame whose header came in an earlier chunk, for an
+  /** The start of a frame whose head came in an earlier chunk, for an
    * error message. */
   #splitFrame(chunk: Uint8Array, at: number): Uint8Array {
     const rest = chunk.subarray(at, at + PREVIEW_BYTES);
-    const bytes = new Uint8Array(HEADER_BYTES + rest.length);
-    bytes.set(this.#header);
-    bytes.set(rest, HEADER_BYTES);
+    const bytes = new Uint8Array(this.#headBytes + rest.length);
+    bytes.set(this.#head);
+    bytes.set(rest, this.#headBytes);
     return bytes;
   }
+}
+
+/**
+ * A new frame mark for one worker: `MARK_BYTES` random bytes whose first
+ * appears in it once only, so that a reader that finds output where a
+ * frame should begin knows that no mark begins inside what it skipped.
+ *
+ * @returns The mark.
+ */
+export function newMark(): Uint8Array {
+  const mark = new Uint8Array(MARK_BYTES);
+  do crypto.getRandomValues(mark); while (mark.indexOf(mark[0], 1) >= 0);
+  return mark;
 }
 
 // The parts of a payload, in the order they come: a JSON payload is one
@@ -711,15 +816,21 @@ function preview(bytes: Uint8Array): string {
  *
  * @param maxFrameBytes The limit, in bytes.
  * @returns The limit.
+ * @throws {TypeError} When it is not a number.
  * @throws {RangeError} When it is not an integer from 1 to 4294967295.
  */
 export function checkLimit(maxFrameBytes: unknown): number {
+  if (typeof maxFrameBytes !== "number") {
+    throw new TypeError(
+      `maxFrameBytes must be a number of bytes, got ${typeof maxFrameBytes}`,
+    );
+  }
   if (
-    typeof maxFrameBytes !== "number" || !Number.isInteger(maxFrameBytes) ||
-    maxFrameBytes < 1 || maxFrameBytes > MAX_LIMIT
+    !Number.isInteger(maxFrameBytes) || maxFrameBytes < 1 ||
+    maxFrameBytes > MAX_LIMIT
   ) {
     throw new RangeError(
-      `maxFrameBytes must be an integer from 1 to ${MAX_LIMIT}`,
+      `maxFrameBytes must be an integer from 1 to ${MAX_LIMIT}, got ${maxFrameBytes}`,
     );
   }
   return maxFrameBytes;

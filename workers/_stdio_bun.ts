@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { StdioAdapter } from "./_stdio_adapter.ts";
+import { type StdioAdapter, stdoutLost } from "./_stdio_adapter.ts";
 import { type FileSink, OrderedSink } from "./_bun_sink.ts";
 
 /** The part of a `Bun.file()` used here. */
@@ -42,8 +42,10 @@ const process = (globalThis as unknown as {
  * @returns The adapter.
  */
 export function open(): StdioAdapter {
-  // A failure means the parent is gone: stdin is about to end.
-  const stdout = new OrderedSink(Bun.stdout.writer());
+  const stdout = new OrderedSink(
+    Bun.stdout.writer(),
+    () => stdoutLost(process.exit),
+  );
   return {
     chunks: (): AsyncIterable<Uint8Array> => Bun.stdin.stream(),
     write: (bytes: Uint8Array): void => stdout.write(bytes),

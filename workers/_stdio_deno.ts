@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { StdioAdapter } from "./_stdio_adapter.ts";
+import { type StdioAdapter, stdoutLost } from "./_stdio_adapter.ts";
 
 /** A Linux pipe holds 64 KiB, so no single read returns more. */
 const READ_BYTES = 64 * 1024;
@@ -20,7 +20,6 @@ const READ_BYTES = 64 * 1024;
  * @returns The adapter.
  */
 export function open(): StdioAdapter {
-  let broken = false;
   return {
     async *chunks(): AsyncGenerator<Uint8Array> {
       const buffer = new Uint8Array(READ_BYTES);
@@ -31,13 +30,12 @@ export function open(): StdioAdapter {
       }
     },
     write(bytes: Uint8Array): void {
-      if (broken) return;
       try {
         for (let offset = 0; offset < bytes.length;) {
           offset += Deno.stdout.writeSync(bytes.subarray(offset));
         }
       } catch {
-        broken = true; // the parent is gone; stdin is about to end
+        stdoutLost(Deno.exit);
       }
     },
     exit(code: number): Promise<never> {

@@ -5,7 +5,7 @@
  */
 import process from "node:process";
 import { inspect } from "node:util";
-import type { StdioAdapter } from "./_stdio_adapter.ts";
+import { type StdioAdapter, stdoutLost } from "./_stdio_adapter.ts";
 
 /**
  * The worker's stdio under Node: stdin as `process.stdin`'s chunks, stdout
@@ -16,8 +16,7 @@ import type { StdioAdapter } from "./_stdio_adapter.ts";
  */
 export function open(): StdioAdapter {
   const stdout = process.stdout;
-  // EPIPE: the parent is gone, and stdin is about to end.
-  stdout.on("error", () => {});
+  stdout.on("error", () => stdoutLost(process.exit));
   return {
     chunks: (): AsyncIterable<Uint8Array> => process.stdin,
     write(bytes: Uint8Array): void {

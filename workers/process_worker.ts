@@ -7,8 +7,9 @@
  * more than many small calls, so both directions batch. Calls run one at a
  * time, in the order they came: a sync function runs inline, an async one
  * is awaited before the next call starts. `console` output goes to stderr.
- * The worker exits when stdin ends, which is also how it notices that its
- * parent died.
+ * The worker exits when stdin ends, which is how it notices that the pool
+ * closed it or died; a watchdog thread (`_watchdog.ts`) ends it when the pool
+ * dies while a task keeps it busy.
  *
  * This module imports only the protocol, the codec, the stdio adapters and
  * the call handling it shares with the Web Worker entry.
@@ -25,6 +26,7 @@ import {
 } from "./_protocol.ts";
 import type { InitStage } from "./_messages.ts";
 import { openStdio } from "./_stdio.ts";
+import { watchParent } from "./_watchdog.ts";
 import {
   encodeError as encodeWith,
   FunctionTable,
@@ -39,7 +41,11 @@ const READ_LIMIT = 0xffff_ffff;
 
 /** The exit code for a parent that broke the protocol (sysexits' EX_DATAERR). */
 const EXIT_BAD_INPUT = 65;
+/** The exit code for a stdin that failed (sysexits' EX_NOINPUT). */
+const EXIT_STDIN_LOST = 66;
 
+// First, before anything can keep this thread busy.
+await watchParent();
 const stdio = await openStdio();
 const table = new FunctionTable();
 let writer = new FrameWriter();
@@ -75,7 +81,7 @@ function handle(message: ParentMessage): Promise<void> | undefined {
 async function init(
   message: Extract<ParentMessage, { t: "init" }>,
 ): Promise<void> {
-  writer = new FrameWriter(message.maxFrameBytes);
+  writer = new FrameWriter(message.maxFrameBytes, fromHex(message.mark));
   let stage: InitStage = "modules";
   try {
     await table.load(message.modules);
@@ -137,6 +143,10 @@ function send(message: WorkerMessage, what?: string): void {
   writer.add(message, sectionsOf(wire), what);
 }
 
+function fromHex(text: string): Uint8Array {
+  return Uint8Array.from(text.match(/../g) ?? [], (pair) => parseInt(pair, 16));
+}
+
 /** The error for an answer that could not be sent: a frame too large is
  * kept small, since it must fit where the answer did not. */
 function sendFailure(error: unknown): unknown {
@@ -182,11 +192,18 @@ const inbox = new Inbox<ParentMessage>(handle, flush);
 const reader = new FrameReader(READ_LIMIT);
 try {
   for await (const chunk of stdio.chunks()) {
-    inbox.receive(reader.push(chunk) as ParentMessage[]);
+    let messages: ParentMessage[];
+    try {
+      messages = reader.push(chunk) as ParentMessage[];
+    } catch (error) {
+      console.error("process_worker: cannot read the pool's frames:", error);
+      await stdio.exit(EXIT_BAD_INPUT);
+    }
+    inbox.receive(messages!);
   }
 } catch (error) {
-  console.error("process_worker: cannot read the pool's frames:", error);
-  await stdio.exit(EXIT_BAD_INPUT);
+  console.error("process_worker: its stdin failed (closed by a task?):", error);
+  await stdio.exit(EXIT_STDIN_LOST);
 }
 // stdin ended: the pool closed it once this worker had nothing in flight,
 // or the parent died. Either way nobody waits for anything more.

@@ -41,6 +41,7 @@ export {
   InvalidStateError,
   ShutdownError,
   TimeoutError,
+  type WorkerDeath,
   WorkerDiedError,
 } from "./future/errors.ts";
 export {
@@ -86,3 +87,5 @@ export {
   WorkerPoolExecutor,
   type WorkerPoolExecutorOptions,
 } from "./executor/worker_pool_executor.ts";
+export { DataCloneError } from "./workers/_codec.ts";
+export { FrameTooLargeError } from "./workers/_protocol.ts";

@@ -28,6 +28,7 @@ import { Queue } from "./_queue.ts";
 import type {
   EngineItem,
   EngineWorker,
+  WorkerExit,
   WorkerListener,
 } from "./_worker_transport.ts";
 
@@ -477,7 +478,9 @@ export class Engine<I extends EngineItem> {
       record,
       record.inFlight.takeAll(),
       () =>
-        new WorkerDiedError("the worker was killed to stop a call of run()"),
+        new WorkerDiedError("the worker was killed to stop a call of run()", {
+          signal: "SIGKILL",
+        }),
     );
     this.#kill(record);
     this.#pump();
@@ -584,7 +587,7 @@ export class Engine<I extends EngineItem> {
         record.status = "closing";
         this.#break("protocol", what, cause);
       },
-      exited: (how) => this.#exited(record, how),
+      exited: (exit) => this.#exited(record, exit),
     };
   }
 
@@ -627,7 +630,8 @@ export class Engine<I extends EngineItem> {
     );
   }
 
-  #exited(record: WorkerRecord<I>, how: string): void {
+  #exited(record: WorkerRecord<I>, exit: WorkerExit): void {
+    const { how } = exit;
     const status = record.status;
     record.status = "gone";
     clearTimeout(record.release);
@@ -639,7 +643,7 @@ export class Engine<I extends EngineItem> {
           this.#fail(item, this.#host.broken("terminated", how));
         }
       } else if (status !== "closing" || lost.length > 0) {
-        this.#died(record, how, lost);
+        this.#died(record, exit, lost);
       }
     }
     // Calls lost after a break (a worker killed by it) fail with its error.
@@ -653,7 +657,8 @@ export class Engine<I extends EngineItem> {
    * "replace"` the calls it held fail, unless it had started none (see
    * `#salvage()`), and another worker takes its place, unless workers die
    * in a loop. */
-  #died(record: WorkerRecord<I>, how: string, lost: I[]): void {
+  #died(record: WorkerRecord<I>, exit: WorkerExit, lost: I[]): void {
+    const { how, ...death } = exit;
     if (!this.#replaceDead) return this.#break("died", how);
     const now = performance.now();
     this.#deaths.push(now);
@@ -668,7 +673,7 @@ export class Engine<I extends EngineItem> {
           `${CRASH_LOOP_MS / 1000} s, so the pool stopped replacing them`,
       );
     }
-    this.#salvage(record, lost, () => new WorkerDiedError(how));
+    this.#salvage(record, lost, () => new WorkerDiedError(how, death));
   }
 
   /** Fails every queued and running call with the pool's `Broken…` error,

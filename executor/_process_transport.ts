@@ -22,7 +22,11 @@ import {
   DRAIN_GRACE_MS,
   type Spawn,
 } from "./_child_process.ts";
-import type { EngineWorker, WorkerListener } from "./_worker_transport.ts";
+import type {
+  EngineWorker,
+  WorkerExit,
+  WorkerListener,
+} from "./_worker_transport.ts";
 import {
   type FunctionShipping,
   refFor,
@@ -166,9 +170,11 @@ export class ProcessWorker implements EngineWorker<RemoteCall> {
       // The frames before the bad bytes still answer their calls.
       const valid = error instanceof ProtocolError ? error.messages : [];
       for (const message of valid) this.#dispatch(message);
+      // Output between frames is passed on: only a frame that its mark
+      // began and other bytes broke gets here.
       return this.#misbehave(
-        "wrote bytes on stdout that are not a frame (stdout carries the " +
-          "pool's frames only: print to stderr)",
+        "wrote a frame that cannot be read (bytes from another thread " +
+          "written into it?)",
         error,
       );
     }
@@ -236,11 +242,16 @@ export class ProcessWorker implements EngineWorker<RemoteCall> {
     );
   }
 
-  #describe(exit: ChildExit): string {
+  #describe(exit: ChildExit): WorkerExit {
     const how = exit.signal !== null
       ? `was killed by ${exit.signal}${this.#killedFor}`
       : `exited with code ${exit.code}${EXIT_CODES[exit.code!] ?? ""}`;
-    return `worker ${this.#child.pid} ${how}${this.#tail()}`;
+    return {
+      how: `worker ${this.#child.pid} ${how}${this.#tail()}`,
+      exitCode: exit.code,
+      signal: exit.signal,
+      stderr: this.#child.stderrTail(),
+    };
   }
 
   #tail(): string {

@@ -365,7 +365,7 @@ export class WebWorker implements EngineWorker<RemoteCall> {
    * here. */
   readonly #onClose = (event: Event): void => {
     const code = (event as Event & { code?: number }).code;
-    this.#end(`${this.#name} exited with code ${code}`);
+    this.#end(`${this.#name} exited with code ${code}`, code ?? null);
   };
 
   /** Breaks the pool for a worker that misbehaved, once. */
@@ -380,11 +380,12 @@ export class WebWorker implements EngineWorker<RemoteCall> {
 
   /** Ends the thread, and reports it gone (in a microtask: the engine may
    * be iterating its workers). */
-  #end(how: string): void {
+  #end(how: string, exitCode: number | null = null): void {
     if (this.#ended) return;
     this.#ended = true;
     this.#worker.terminate();
-    queueMicrotask(() => this.#listener.exited(how));
+    const exit = { how, exitCode, signal: null, stderr: "" };
+    queueMicrotask(() => this.#listener.exited(exit));
   }
 
   #initError(wire: unknown): unknown {

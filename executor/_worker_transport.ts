@@ -9,6 +9,7 @@
  *
  * @module
  */
+import type { WorkerDeath } from "../future/errors.ts";
 import type { Future } from "../future/future.ts";
 import type { InitStage } from "../workers/_messages.ts";
 
@@ -57,7 +58,14 @@ export interface WorkerListener {
   /** The worker broke the protocol and cannot be trusted: the pool breaks
    * and kills it (`exited` follows). `what` says what it did. */
   misbehaved(what: string, cause?: unknown): void;
-  /** The worker is gone; `how` says how it ended and what it last wrote,
-   * e.g. "worker 42 exited with code 1". */
-  exited(how: string): void;
+  /** The worker is gone: how it ended, in a sentence (`how`, e.g. "worker
+   * 42 exited with code 1; its last lines on stderr: …") and in fields. */
+  exited(exit: WorkerExit): void;
+}
+
+/** How a worker ended, as its transport reports it. */
+export interface WorkerExit extends WorkerDeath {
+  /** The sentence for error messages: which worker, how it ended, and what
+   * it last wrote. */
+  readonly how: string;
 }

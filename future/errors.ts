@@ -193,24 +193,60 @@ export class BrokenWorkerPool extends BrokenExecutor {
   }
 }
 
+/** How a worker ended, as {@linkcode WorkerDiedError} carries it. */
+export interface WorkerDeath {
+  /** The worker process's exit code, or `null` when a signal ended it or
+   * there is none (a thread that was terminated). */
+  readonly exitCode: number | null;
+  /** The signal that ended the worker process (`"SIGKILL"`), or `null`. */
+  readonly signal: string | null;
+  /** The last lines the worker process wrote on stderr (at most 20, at
+   * most 8 KiB); `""` for a thread, whose stderr is this process's. */
+  readonly stderr: string;
+  /** The host the worker ran on, for a pool across machines; `undefined`
+   * for this machine. */
+  readonly host?: string | undefined;
+}
+
 /**
  * A worker of a process or worker pool created with `onWorkerDeath:
- * "replace"` died while it ran this call: it exited, was killed by a signal
- * or its thread ended. The message says how, with the last lines the worker
- * wrote on stderr; the pool goes on with a fresh worker.
+ * "replace"` died while it held this call: it exited, was killed by a
+ * signal or its thread ended. The message says how, with the last lines the
+ * worker wrote on stderr, which the error also carries as fields; the pool
+ * goes on with a fresh worker.
  *
- * @example
+ * @example Telling a crash apart from the call's own error
  * ```ts
  * import { WorkerDiedError } from "@concurrent/futures";
  *
- * const error = new WorkerDiedError("worker 42 was killed by SIGKILL");
+ * const error = new WorkerDiedError("worker 42 was killed by SIGKILL", {
+ *   signal: "SIGKILL",
+ * });
  * console.assert(error.name === "WorkerDiedError");
+ * console.assert(error.signal === "SIGKILL" && error.exitCode === null);
  * ```
  */
-export class WorkerDiedError extends Error {
-  /** Creates the error; `options.cause` is kept as `cause`. */
-  constructor(message?: string, options?: ErrorOptions) {
+export class WorkerDiedError extends Error implements WorkerDeath {
+  /** The exit code, or `null`; see {@linkcode WorkerDeath}. */
+  readonly exitCode: number | null;
+  /** The signal that ended the worker, or `null`. */
+  readonly signal: string | null;
+  /** The last lines the worker wrote on stderr. */
+  readonly stderr: string;
+  /** The host it ran on; `undefined` for this machine. */
+  readonly host: string | undefined;
+
+  /** Creates the error; `options.cause` is kept as `cause`, the rest of
+   * `options` as the fields of the same names. */
+  constructor(
+    message?: string,
+    options?: ErrorOptions & Partial<WorkerDeath>,
+  ) {
     super(message, options);
     this.name = "WorkerDiedError";
+    this.exitCode = options?.exitCode ?? null;
+    this.signal = options?.signal ?? null;
+    this.stderr = options?.stderr ?? "";
+    this.host = options?.host;
   }
 }

@@ -39,5 +39,6 @@ export {
   InvalidStateError,
   ShutdownError,
   TimeoutError,
+  type WorkerDeath,
   WorkerDiedError,
 } from "./errors.ts";

@@ -75,7 +75,13 @@ class FakeWorker implements EngineWorker<FakeCall> {
   /** Ends the worker: its calls in flight are lost. */
   exit(how = "worker exited with code 1"): void {
     this.calls.length = 0;
-    this.listener.exited(how);
+    const code = Number(/code (\d+)/.exec(how)?.[1] ?? NaN);
+    this.listener.exited({
+      how,
+      exitCode: Number.isNaN(code) ? null : code,
+      signal: /by (SIG\w+)/.exec(how)?.[1] ?? null,
+      stderr: "",
+    });
   }
 }
 
@@ -234,6 +240,7 @@ test('Engine with onWorkerDeath: "replace" fails every call a ready worker held 
     const error = await future.exception();
     assert.ok(error instanceof WorkerDiedError);
     assert.match(error.message, /killed by SIGKILL/);
+    assert.equal(error.signal, "SIGKILL");
   }
   assert.equal(workers.length, 2, "no replacement was started");
   workers[1].listener.ready();

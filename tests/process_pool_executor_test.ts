@@ -24,6 +24,7 @@ import {
   BrokenExecutor,
   BrokenProcessPool,
   CancelledError,
+  FrameTooLargeError,
   ShutdownError,
   WorkerDiedError,
 } from "../mod.ts";
@@ -281,7 +282,7 @@ test("ProcessPoolExecutor.submit() fails a call whose frame exceeds maxFrameByte
   });
   const big = "x".repeat(5000);
   const argument = await rejection(pool.submit((s: string) => s.length, big));
-  assert.ok(argument instanceof Error);
+  assert.ok(argument instanceof FrameTooLargeError);
   assert.equal(argument.name, "FrameTooLargeError");
   assert.match(
     argument.message,
@@ -290,8 +291,10 @@ test("ProcessPoolExecutor.submit() fails a call whose frame exceeds maxFrameByte
   const result = await rejection(
     pool.submit((n: number) => "y".repeat(n), 5000),
   );
-  assert.ok(result instanceof Error);
+  // Thrown in the worker, rebuilt here as one.
+  assert.ok(result instanceof FrameTooLargeError);
   assert.equal(result.name, "FrameTooLargeError");
+  assert.equal(result.limit, 4096);
   assert.match(result.message, /result .* over maxFrameBytes \(4096 bytes\)/);
   assert.equal(
     await pool.submit((n: number) => "z".repeat(n), 100),
@@ -472,6 +475,24 @@ test("ProcessPoolExecutor breaks when a call exits its worker, naming the code a
   }
   await pool.shutdown();
   assert.equal(isRunning(worker), false);
+});
+
+test('ProcessPoolExecutor({ onWorkerDeath: "replace" }) fails the call with a WorkerDiedError that carries the exit code, signal and stderr', async () => {
+  await using pool = poolWithTasks({
+    maxWorkers: 1,
+    onWorkerDeath: "replace",
+  });
+  const exited = await rejection(pool.submit(exitWith, 3));
+  assert.ok(exited instanceof WorkerDiedError);
+  assert.equal(exited.exitCode, 3);
+  assert.equal(exited.signal, null);
+  assert.match(exited.stderr, /exiting with 3 on purpose/);
+  assert.equal(exited.host, undefined);
+  const killed = await rejection(pool.submit(killSelf));
+  assert.ok(killed instanceof WorkerDiedError);
+  assert.equal(killed.exitCode, null);
+  assert.equal(killed.signal, "SIGKILL");
+  assert.equal(await pool.submit(addOffset, 1), 1001);
 });
 
 for (const fd of [1, 0]) {

@@ -16,6 +16,7 @@ import {
   BrokenExecutor,
   BrokenWorkerPool,
   CancelledError,
+  DataCloneError,
   ShutdownError,
 } from "../mod.ts";
 import {
@@ -73,7 +74,7 @@ workerRunContract({
 
 /** Asserts that `error` is the `DataCloneError` with `message`. */
 function assertCloneError(error: unknown, message: string | RegExp): void {
-  assert.ok(error instanceof Error);
+  assert.ok(error instanceof DataCloneError);
   assert.equal(error.name, "DataCloneError");
   if (typeof message === "string") assert.equal(error.message, message);
   else assert.match(error.message, message);

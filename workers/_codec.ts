@@ -67,8 +67,23 @@
  * @module
  */
 
-/** Raised by {@linkcode encode} for a value that cannot cross a process
- * boundary; the message says what the value is and where it sits. */
+/**
+ * A value that cannot reach a worker, or come back from one: a function, a
+ * symbol, a `WeakMap`, a stream… in an argument or a result. The message
+ * says what the value is and where it sits (`argument 1 → .items[3].cb:
+ * function cannot be sent`). It fails that call's future only; the pool
+ * goes on.
+ *
+ * @example
+ * ```ts
+ * import { DataCloneError, ProcessPoolExecutor } from "@concurrent/futures";
+ *
+ * await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
+ * const call = pool.submit((o: object) => Object.keys(o), { cb: () => 1 });
+ * const error = await call.exception();
+ * console.assert(error instanceof DataCloneError);
+ * ```
+ */
 export class DataCloneError extends Error {
   /** Makes the error; `name` is `"DataCloneError"`, like the
    * `DOMException` that `structuredClone` throws. */
@@ -560,6 +575,7 @@ type ErrorConstructor = new (message?: string) => Error;
 
 const ERROR_CLASSES = new Map<string, ErrorConstructor>([
   ["Error", Error],
+  ["DataCloneError", DataCloneError],
   ["TypeError", TypeError],
   ["RangeError", RangeError],
   ["SyntaxError", SyntaxError],
@@ -567,6 +583,24 @@ const ERROR_CLASSES = new Map<string, ErrorConstructor>([
   ["EvalError", EvalError],
   ["URIError", URIError],
 ]);
+
+/** Error classes of this library that a worker may throw and the parent
+ * rebuilds as such, by name; their constructors need not take a message. */
+const OWN_ERROR_CLASSES = new Map<string, new (...args: never[]) => Error>();
+
+/**
+ * Makes `decode()` rebuild errors named `name` as instances of `Class`, for
+ * the error classes of this library that other modules define.
+ *
+ * @param name The class's `name`.
+ * @param Class The class.
+ */
+export function rebuildAs(
+  name: string,
+  Class: new (...args: never[]) => Error,
+): void {
+  OWN_ERROR_CLASSES.set(name, Class);
+}
 
 /** The keys of an error node that are not own enumerable properties. */
 const ERROR_KEYS = new Set(["name", "message", "stack", "cause", "errors"]);
@@ -728,6 +762,12 @@ class GraphDecoder {
       error = hasMessage
         ? new AggregateError([], message as string)
         : new AggregateError([]);
+    } else if (OWN_ERROR_CLASSES.has(name as string)) {
+      // Its prototype, without running its constructor: the fields come
+      // from the node.
+      const Class = OWN_ERROR_CLASSES.get(name as string)!;
+      error = Reflect.construct(Error, [message], Class);
+      defineHidden(error, "name", name);
     } else {
       const ErrorClass = ERROR_CLASSES.get(name as string);
       error = ErrorClass === undefined

@@ -29,6 +29,7 @@
  * @module
  */
 
+import { rebuildAs } from "./_codec.ts";
 import type { FnRef, InitStage } from "./_messages.ts";
 
 // ---------------------------------------------------------------------------
@@ -116,8 +117,22 @@ const BUFFER_BYTES = 64 * 1024;
  * the fixed cost of a TextEncoder.encodeInto call dominates. */
 const SHORT_TEXT = 128;
 
-/** Thrown by {@linkcode FrameWriter.add} for a message whose payload (its
- * JSON, and its byte sections if any) is larger than the frame limit. */
+/**
+ * The arguments or the result of a call of a process pool would make a
+ * frame larger than the pool's `maxFrameBytes` (its JSON, and the bytes of
+ * binary data it holds). It fails that call's future only; the pool goes
+ * on.
+ *
+ * @example
+ * ```ts
+ * import { FrameTooLargeError, ProcessPoolExecutor } from "@concurrent/futures";
+ *
+ * await using pool = new ProcessPoolExecutor({ maxFrameBytes: 1024 });
+ * const call = pool.submit((s: string) => s.length, "x".repeat(4096));
+ * const error = await call.exception();
+ * console.assert(error instanceof FrameTooLargeError && error.limit === 1024);
+ * ```
+ */
 export class FrameTooLargeError extends Error {
   /** The size of the message's payload, in bytes. */
   readonly bytes: number;
@@ -148,6 +163,9 @@ export class FrameTooLargeError extends Error {
     this.limit = limit;
   }
 }
+
+// A worker's own FrameTooLargeError (a result too large) is rebuilt as one.
+rebuildAs("FrameTooLargeError", FrameTooLargeError);
 
 /** Thrown by {@linkcode FrameReader.push} for bytes that are not a valid
  * frame; the stream cannot be trusted after it. */

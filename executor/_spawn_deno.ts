@@ -59,6 +59,8 @@ class DenoChild implements ChildProcess {
   #queue: Uint8Array[] = [];
   #stdinState: StdinState = "open";
   #pumping = false;
+  /** Whether it exited: Deno then has let go of it, and refuses ref(). */
+  #exited = false;
   readonly #onPipeClosed: SpawnOptions["onPipeClosed"];
 
   constructor(process: Deno.ChildProcess, options: SpawnOptions) {
@@ -96,11 +98,11 @@ class DenoChild implements ChildProcess {
   }
 
   ref(): void {
-    this.#process.ref();
+    if (!this.#exited) this.#process.ref();
   }
 
   unref(): void {
-    this.#process.unref();
+    if (!this.#exited) this.#process.unref();
   }
 
   stderrTail(): string {
@@ -188,6 +190,7 @@ class DenoChild implements ChildProcess {
 
   async #finish(drained: Promise<unknown>): Promise<ChildExit> {
     const status = await this.#process.status;
+    this.#exited = true;
     await drainWithGrace(drained, () => {
       for (const reader of this.#readers) reader.cancel().catch(() => {});
     });

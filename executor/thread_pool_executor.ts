@@ -209,7 +209,8 @@ export class ThreadPoolExecutor extends Executor {
    * const future = pool.run(wait, [controller.signal], {
    *   signal: controller.signal,
    * });
-   * controller.abort(new Error("stop"));
+   * // Once it runs: before, aborting cancels it.
+   * setTimeout(() => controller.abort(new Error("stop")), 10);
    * const error = await future.exception();
    * console.assert(error instanceof Error && error.message === "stop");
    * ```

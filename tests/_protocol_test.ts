@@ -623,12 +623,33 @@ function written(writer: FrameWriter): Uint8Array {
   return concat(...parts);
 }
 
-test("newMark() draws a mark whose first byte appears in it once", () => {
+test("newMark() draws a mark that begins with 0xFF, a byte no UTF-8 text holds, and holds it once", () => {
+  const marks = new Set<string>();
   for (let i = 0; i < 200; i++) {
     const mark = newMark();
     assert.equal(mark.length, MARK_BYTES);
-    assert.equal(mark.indexOf(mark[0], 1), -1);
+    assert.equal(mark[0], 0xff);
+    assert.equal(mark.indexOf(0xff, 1), -1);
+    marks.add(mark.join());
   }
+  assert.equal(marks.size, 200);
+});
+
+test("FrameReader with a mark holds back no text, and of other output only what the mark's first bytes are", () => {
+  const mark = newMark();
+  const { reader, output } = markedReader(mark);
+  // Every byte value but 0xFF ends a line of text somewhere.
+  for (let byte = 0; byte < 0xff; byte++) {
+    reader.push(new Uint8Array([0x61, byte]));
+    assert.equal(reader.buffered, 0, `byte ${byte}`);
+  }
+  assert.equal(output().length, 2 * 0xff);
+  // The mark's first byte, then one that is not its second: output too.
+  reader.push(new Uint8Array([0x61, 0xff, mark[1] ^ 1]));
+  assert.equal(reader.buffered, 0);
+  // The mark's first three bytes: the next chunk may complete it.
+  reader.push(mark.subarray(0, 3));
+  assert.equal(reader.buffered, 3);
 });
 
 test("FrameReader with a mark passes on the bytes between frames as output, whatever they look like", () => {

@@ -583,10 +583,23 @@ export class FrameReader {
     }
     // Output up to what might begin a mark, then keep that start: fewer
     // bytes than a head, usually none. A loop beats set() and subarray().
-    if (this.#mark.length > 0 && at < end && chunk[at] !== this.#mark[0]) {
-      at = this.#output(chunk, at + 1, end);
+    if (this.#mark.length > 0) {
+      while (at < end && !this.#markStartAt(chunk, at, end)) {
+        at = this.#output(chunk, at + 1, end);
+      }
     }
     while (at < end) this.#head[this.#headFill++] = chunk[at++];
+  }
+
+  /** Whether the bytes from `at` to `end`, fewer than a head, are the
+   * mark's first ones, which the next chunk may complete. */
+  #markStartAt(bytes: Uint8Array, at: number, end: number): boolean {
+    const mark = this.#mark;
+    const count = Math.min(mark.length, end - at);
+    for (let i = 0; i < count; i++) {
+      if (bytes[at + i] !== mark[i]) return false;
+    }
+    return true;
   }
 
   /** Whether `bytes` hold the mark at `at` (always, without a mark). */
@@ -638,16 +651,22 @@ export class FrameReader {
   }
 }
 
+/** The first byte of every mark: no UTF-8 text holds it. */
+const MARK_START = 0xff;
+
 /**
- * A new frame mark for one worker: `MARK_BYTES` random bytes whose first
- * appears in it once only, so that a reader that finds output where a
- * frame should begin knows that no mark begins inside what it skipped.
+ * A new frame mark for one worker: the byte 0xFF, then `MARK_BYTES - 1`
+ * random others. 0xFF appears in it once only, so that a reader that finds
+ * output where a frame should begin knows that no mark begins inside what
+ * it skipped; and never in UTF-8 text, so that a worker's text output is
+ * never held back as the possible start of a frame.
  *
  * @returns The mark.
  */
 export function newMark(): Uint8Array {
   const mark = new Uint8Array(MARK_BYTES);
-  do crypto.getRandomValues(mark); while (mark.indexOf(mark[0], 1) >= 0);
+  do crypto.getRandomValues(mark); while (mark.indexOf(MARK_START, 1) >= 0);
+  mark[0] = MARK_START;
   return mark;
 }
 

@@ -62,6 +62,8 @@ export {
   type BatchValues,
   Executor,
   type ExecutorStats,
+  type HostState,
+  type HostStats,
   type MapArguments,
   type MapInputs,
   type MapOptions,
@@ -75,6 +77,7 @@ export {
 export {
   type CpuPoolOptions,
   type DenoPermissionName,
+  type HostSpec,
   type OnWorkerDeath,
   type PermissionGrant,
   ProcessPoolExecutor,

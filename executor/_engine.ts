@@ -46,6 +46,15 @@ export interface EngineHost<I extends EngineItem> {
     fn: (...args: never[]) => unknown,
     args: unknown[],
   ): I;
+  /** Whether a worker may start now, beside `maxWorkers`: in a pool across
+   * machines, whether a machine takes one. Always, if absent. */
+  mayStart?(): boolean;
+  /** Why no worker can start any more (every machine is down), which breaks
+   * the pool; `undefined` while some may. */
+  unservable?(): string | undefined;
+  /** When (`performance.now()`) a worker may start again, while none may
+   * now. */
+  nextStart?(): number | undefined;
   /** A new `Broken…` error of the pool, for `reason`; `detail` says what
    * happened (e.g. "worker 42 exited with code 1"). Called once for every
    * future it fails and every call it refuses. */
@@ -75,6 +84,18 @@ export interface EngineOptions {
   readonly maxTasksPerChild: number;
   /** What the death of a worker does. */
   readonly onWorkerDeath: OnWorkerDeath;
+  /** Whether workers that die in a loop break the pool (see
+   * `CRASH_LOOP_DEATHS`); a pool across machines keeps count by machine
+   * instead. */
+  readonly crashLoop?: boolean;
+}
+
+/** One group's part of `Engine.groups()`. */
+export interface GroupStats {
+  workers: number;
+  idle: number;
+  running: number;
+  failed: number;
 }
 
 /** With `onWorkerDeath: "replace"`, this many deaths within
@@ -153,6 +174,11 @@ export class Engine<I extends EngineItem> {
   readonly #maxWorkers: number;
   readonly #maxTasks: number;
   readonly #replaceDead: boolean;
+  readonly #crashLoop: boolean;
+  /** The calls failed by group, for `groups()`. */
+  readonly #groupFailed = new Map<string, number>();
+  /** Pumps again when a worker may start, while none may now. */
+  #retry: ReturnType<typeof setTimeout> | undefined;
   /** When workers died, for `onWorkerDeath: "replace"`; the last few. */
   readonly #deaths: number[] = [];
   readonly #queue = new Queue<I>();
@@ -176,6 +202,7 @@ export class Engine<I extends EngineItem> {
     this.#maxWorkers = options.maxWorkers;
     this.#maxTasks = options.maxTasksPerChild;
     this.#replaceDead = options.onWorkerDeath === "replace";
+    this.#crashLoop = options.crashLoop ?? true;
   }
 
   /** Throws what a pool's `submit()` must throw now: the error that broke
@@ -294,6 +321,30 @@ export class Engine<I extends EngineItem> {
     };
   }
 
+  /** `stats()` by group, for a pool across machines. */
+  groups(): Map<string, GroupStats> {
+    const groups = new Map<string, GroupStats>();
+    const of = (group: string) => {
+      let stats = groups.get(group);
+      if (stats === undefined) {
+        stats = { workers: 0, idle: 0, running: 0, failed: 0 };
+        stats.failed = this.#groupFailed.get(group) ?? 0;
+        groups.set(group, stats);
+      }
+      return stats;
+    };
+    for (const group of this.#groupFailed.keys()) of(group);
+    for (const record of this.#workers) {
+      const group = record.worker?.group;
+      if (group === undefined) continue;
+      const stats = of(group);
+      stats.workers++;
+      if (record.idle) stats.idle++;
+      stats.running += record.inFlight.calls();
+    }
+    return groups;
+  }
+
   #whenGone(): Promise<void> {
     if (this.#workers.size === 0 && this.#nothingToSend()) {
       return Promise.resolve();
@@ -339,8 +390,29 @@ export class Engine<I extends EngineItem> {
       this.#send(record, 1, now);
     }
     if (this.#queue.length > 0) this.#sendAhead(now);
+    if (this.#queue.length > 0 && this.#host.nextStart !== undefined) {
+      if (!this.#canStart() && this.#waitForStart()) return;
+    }
     for (const record of this.#workers) this.#tidy(record);
     this.#settleGone();
+  }
+
+  /** Calls wait and no worker may start now: breaks the pool when none
+   * ever may, else pumps again when one may. Returns whether it broke. */
+  #waitForStart(): boolean {
+    const why = this.#host.unservable?.();
+    if (why !== undefined) {
+      this.#break("died", why);
+      return true;
+    }
+    const at = this.#host.nextStart?.();
+    if (at !== undefined && this.#retry === undefined) {
+      this.#retry = setTimeout(() => {
+        this.#retry = undefined;
+        this.#pump();
+      }, Math.max(0, at - performance.now()));
+    }
+    return false;
   }
 
   /** Sends the calls still queued ahead to the busy workers that may take
@@ -392,7 +464,7 @@ export class Engine<I extends EngineItem> {
     for (const record of this.#workers) {
       if (record.status !== "closing" && record.status !== "stopped") live++;
     }
-    return live < this.#maxWorkers;
+    return live < this.#maxWorkers && (this.#host.mayStart?.() ?? true);
   }
 
   #start(): WorkerRecord<I> | undefined {
@@ -412,6 +484,7 @@ export class Engine<I extends EngineItem> {
    * window and its tasks left. */
   #send(record: WorkerRecord<I>, upTo: number, now: number): void {
     if (record.status !== "ready" && record.status !== "starting") return;
+    if (record.status === "starting" && record.worker.awaitsReady) return;
     const queue = this.#queue;
     const inFlight = record.inFlight;
     let room = Math.min(
@@ -498,7 +571,7 @@ export class Engine<I extends EngineItem> {
       this.#queue.unshift(lost.filter((item) => !item.future.done()));
       return;
     }
-    for (const item of lost) this.#fail(item, error());
+    for (const item of lost) this.#fail(item, error(), record);
   }
 
   /** Kills a worker, which then holds the event loop until it is gone, so
@@ -560,8 +633,12 @@ export class Engine<I extends EngineItem> {
         record.lastAnswerAt = performance.now();
         this.#pump();
       },
-      initFailed: (error, stage) => {
-        if (!stopped()) this.#break(stage, message(error), error);
+      initFailed: (error, stage, module) => {
+        if (stopped()) return;
+        const machine = record.worker.group;
+        const where = [machine && `on ${machine}`, module].filter(Boolean);
+        const detail = [...where, message(error)].join(": ");
+        this.#break(stage, detail, error);
       },
       answered: (id, ok, value) => {
         if (!stopped()) this.#answered(record, id, ok, value);
@@ -569,7 +646,7 @@ export class Engine<I extends EngineItem> {
       callFailed: (id, error) => {
         if (stopped()) return;
         const item = record.inFlight.remove(id);
-        if (item !== undefined) this.#fail(item, error);
+        if (item !== undefined) this.#fail(item, error, record);
         // Its room is free; the engine may be flushing its workers now.
         this.#schedule();
       },
@@ -612,6 +689,7 @@ export class Engine<I extends EngineItem> {
     const failed = item.finish(ok, value);
     this.#failed += failed;
     this.#completed += item.calls - failed;
+    if (failed > 0) this.#countGroup(record, failed);
   }
 
   /** Updates a worker's time per call from the answers of one read, and
@@ -640,7 +718,7 @@ export class Engine<I extends EngineItem> {
     if (!this.#gate.broken && status !== "stopped") {
       if (this.#terminating) {
         for (const item of lost) {
-          this.#fail(item, this.#host.broken("terminated", how));
+          this.#fail(item, this.#host.broken("terminated", how), record);
         }
       } else if (status !== "closing" || lost.length > 0) {
         this.#died(record, exit, lost);
@@ -648,7 +726,9 @@ export class Engine<I extends EngineItem> {
     }
     // Calls lost after a break (a worker killed by it) fail with its error.
     if (this.#gate.broken) {
-      for (const item of lost) this.#fail(item, this.#gate.brokenError());
+      for (const item of lost) {
+        this.#fail(item, this.#gate.brokenError(), record);
+      }
     }
     this.#pump();
   }
@@ -660,6 +740,9 @@ export class Engine<I extends EngineItem> {
   #died(record: WorkerRecord<I>, exit: WorkerExit, lost: I[]): void {
     const { how, ...death } = exit;
     if (!this.#replaceDead) return this.#break("died", how);
+    if (!this.#crashLoop) {
+      return this.#salvage(record, lost, () => new WorkerDiedError(how, death));
+    }
     const now = performance.now();
     this.#deaths.push(now);
     if (this.#deaths.length > CRASH_LOOP_DEATHS) this.#deaths.shift();
@@ -683,17 +766,28 @@ export class Engine<I extends EngineItem> {
     if (!this.#gate.break(broken)) return;
     for (const item of this.#queue.takeAll()) this.#fail(item, broken());
     for (const record of this.#workers) {
-      for (const item of record.inFlight.takeAll()) this.#fail(item, broken());
+      for (const item of record.inFlight.takeAll()) {
+        this.#fail(item, broken(), record);
+      }
       this.#kill(record);
     }
+    clearTimeout(this.#retry);
     this.#settleGone();
   }
 
-  /** Fails a call the pool took, unless it is done already, and counts it. */
-  #fail(item: I, error: unknown): void {
+  /** Fails a call the pool took, unless it is done already, and counts it
+   * (for the group of the worker that held it, if any). */
+  #fail(item: I, error: unknown, record?: WorkerRecord<I>): void {
     if (item.future.done()) return;
     this.#failed += item.calls;
+    if (record !== undefined) this.#countGroup(record, item.calls);
     item.future.setException(error);
+  }
+
+  #countGroup(record: WorkerRecord<I>, failed: number): void {
+    const group = record.worker.group;
+    if (group === undefined) return;
+    this.#groupFailed.set(group, (this.#groupFailed.get(group) ?? 0) + failed);
   }
 
   #settleGone(): void {
@@ -703,6 +797,8 @@ export class Engine<I extends EngineItem> {
     ) {
       return;
     }
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
     this.#gone.resolve();
     this.#gone = undefined;
   }

@@ -14,7 +14,13 @@ import {
 } from "./executor.ts";
 import type { BatchValues } from "./_map.ts";
 import type { RunOptions } from "./_call_limits.ts";
-import { type BreakReason, Engine, type EngineHost } from "./_engine.ts";
+import {
+  type BreakReason,
+  Engine,
+  type EngineHost,
+  type GroupStats,
+} from "./_engine.ts";
+import type { HostStats } from "./_hosts.ts";
 import type { CpuPoolOptions } from "./cpu_pool_options.ts";
 import {
   FunctionShipping,
@@ -68,6 +74,17 @@ export interface PoolHost {
     fn: AnyFunction,
     args: unknown[],
   ): RemoteCall;
+  /** For a pool across machines: how many workers its machines may run
+   * (the default `maxWorkers`), whether one takes a worker now, why none
+   * ever may, when one may again (see `EngineHost`), and each machine's
+   * part of `stats()`. */
+  readonly machines?: {
+    readonly capacity: number;
+    mayStart(): boolean;
+    unservable(): string | undefined;
+    nextStart(): number | undefined;
+    stats(groups: ReadonlyMap<string, GroupStats>): HostStats[];
+  };
   /** The item of a batch for `map({ chunksize })`, its arguments by
    * column: the items whose arguments cannot travel are its batch's
    * failures. */
@@ -96,8 +113,12 @@ export abstract class EnginePoolExecutor extends Executor {
    */
   constructor(options: CpuPoolOptions, host: PoolHost) {
     super();
-    // One worker per core: more only adds switching for CPU-bound work.
-    this.#maxWorkers = checkMaxWorkers(options.maxWorkers, cpuCount());
+    // One worker per core: more only adds switching for CPU-bound work
+    // (across machines, per core of each).
+    this.#maxWorkers = checkMaxWorkers(
+      options.maxWorkers,
+      host.machines === undefined ? cpuCount() : Infinity,
+    );
     checkInitializer(options.initializer);
     const maxTasksPerChild = checkMaxTasksPerChild(options.maxTasksPerChild);
     const modules = checkModules(options.modules).map(moduleUrl);
@@ -122,6 +143,11 @@ export abstract class EnginePoolExecutor extends Executor {
       },
       start: (listener) => host.start(listener),
       makeCall: (future, fn, args) => host.makeCall(future, fn, args),
+      ...host.machines === undefined ? {} : {
+        mayStart: () => host.machines!.mayStart(),
+        unservable: () => host.machines!.unservable(),
+        nextStart: () => host.machines!.nextStart(),
+      },
       broken: (reason, detail, cause) =>
         new host.Broken(
           `${host.brokenMessages[reason]}: ${detail}`,
@@ -132,6 +158,8 @@ export abstract class EnginePoolExecutor extends Executor {
       maxWorkers: this.#maxWorkers,
       maxTasksPerChild,
       onWorkerDeath,
+      // Across machines, each machine keeps its own count of failures.
+      crashLoop: host.machines === undefined,
     });
   }
 
@@ -147,7 +175,10 @@ export abstract class EnginePoolExecutor extends Executor {
    * ```
    */
   get maxWorkers(): number {
-    return this.#maxWorkers;
+    return Math.min(
+      this.#maxWorkers,
+      this.#host.machines?.capacity ?? Infinity,
+    );
   }
 
   /**
@@ -169,7 +200,10 @@ export abstract class EnginePoolExecutor extends Executor {
    * ```
    */
   stats(): ExecutorStats {
-    return this.#engine.stats();
+    const stats = this.#engine.stats();
+    const machines = this.#host.machines;
+    if (machines === undefined) return stats;
+    return { ...stats, hosts: machines.stats(this.#engine.groups()) };
   }
 
   /**

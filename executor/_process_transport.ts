@@ -83,10 +83,17 @@ export interface WorkerSetup {
   readonly initKey: number | undefined;
   /** The initializer, when it goes by source (for the closure hint). */
   readonly initBySource: AnyFunction | undefined;
+  /** The machine the worker runs on, for a pool across machines. */
+  readonly host?: string;
+  /** What the worker reads before its first frame: its modules, for a
+   * worker on another machine (see `_remote_boot.ts`). */
+  readonly preamble?: Uint8Array;
 }
 
 /** A worker subprocess, for the engine. */
 export class ProcessWorker implements EngineWorker<RemoteCall> {
+  readonly group: string | undefined;
+  readonly awaitsReady: boolean;
   readonly #child: ChildProcess;
   readonly #listener: WorkerListener;
   readonly #shipping: FunctionShipping;
@@ -100,6 +107,10 @@ export class ProcessWorker implements EngineWorker<RemoteCall> {
   #lost: ReturnType<typeof setTimeout> | undefined;
   /** Why the worker was killed, when it was for something it did. */
   #killedFor = "";
+  /** Whether the pool ended it (closed its stdin, or killed it). */
+  #ended = false;
+  /** "worker 42" or "the worker on host h (ssh pid 42)", in messages. */
+  readonly #name: string;
 
   /**
    * Starts a worker and queues its `init` message.
@@ -107,6 +118,8 @@ export class ProcessWorker implements EngineWorker<RemoteCall> {
    * @throws {Error} When the process cannot be started.
    */
   constructor(setup: WorkerSetup, listener: WorkerListener) {
+    this.group = setup.host;
+    this.awaitsReady = setup.preamble !== undefined;
     this.#listener = listener;
     this.#shipping = setup.shipping;
     this.#initBySource = setup.initBySource;
@@ -119,8 +132,11 @@ export class ProcessWorker implements EngineWorker<RemoteCall> {
     this.#writer.add(init, sectionsOf(init.args));
     if (setup.initKey !== undefined) this.#sent.add(setup.initKey);
     this.#child = setup.spawn({
-      // After the entry: the pid its watchdog watches (workers/_watchdog.ts).
-      command: [...setup.command, `${POOL_PID_FLAG}${process.pid}`],
+      // After a local entry: the pid its watchdog watches (see
+      // workers/_watchdog.ts); a remote worker watches its stdin instead.
+      command: setup.preamble === undefined
+        ? [...setup.command, `${POOL_PID_FLAG}${process.pid}`]
+        : setup.command,
       env: setup.env,
       cwd: setup.cwd,
       onStdout: (chunk) => this.#read(chunk),
@@ -130,6 +146,17 @@ export class ProcessWorker implements EngineWorker<RemoteCall> {
         listener.exited(this.#describe(exit));
       },
     });
+    const pid = this.#child.pid;
+    this.#name = setup.host === undefined
+      ? `worker ${pid}`
+      : `the worker on host ${setup.host} (ssh pid ${pid})`;
+    if (setup.preamble !== undefined) this.#child.write(setup.preamble);
+  }
+
+  /** Tells a worker on another machine that the link lives. */
+  ping(): void {
+    this.#writer.add({ t: "ping" });
+    this.flush();
   }
 
   send(id: number, call: RemoteCall): void {
@@ -149,10 +176,12 @@ export class ProcessWorker implements EngineWorker<RemoteCall> {
   }
 
   close(): void {
+    this.#ended = true;
     this.#child.closeStdin();
   }
 
   kill(signal: "SIGTERM" | "SIGKILL"): void {
+    this.#ended = true;
     this.#child.kill(signal);
   }
 
@@ -199,7 +228,9 @@ export class ProcessWorker implements EngineWorker<RemoteCall> {
         return listener.answered(m.id, m.t === "ok", value);
       }
       case "ready":
-        return listener.ready();
+        return listener.ready(
+          typeof m.cores === "number" ? m.cores : undefined,
+        );
       case "init-failed": {
         let error: unknown;
         try {
@@ -212,6 +243,7 @@ export class ProcessWorker implements EngineWorker<RemoteCall> {
         return listener.initFailed(
           error,
           m.stage === "modules" ? "modules" : "initializer",
+          typeof m.module === "string" ? m.module : undefined,
         );
       }
     }
@@ -237,7 +269,7 @@ export class ProcessWorker implements EngineWorker<RemoteCall> {
     this.#misbehaved = true;
     const reason = cause instanceof Error ? `: ${cause.message}` : "";
     this.#listener.misbehaved(
-      `worker ${this.#child.pid} ${what}${reason}${this.#tail()}`,
+      `${this.#name} ${what}${reason}${this.#tail()}`,
       cause,
     );
   }
@@ -247,10 +279,12 @@ export class ProcessWorker implements EngineWorker<RemoteCall> {
       ? `was killed by ${exit.signal}${this.#killedFor}`
       : `exited with code ${exit.code}${EXIT_CODES[exit.code!] ?? ""}`;
     return {
-      how: `worker ${this.#child.pid} ${how}${this.#tail()}`,
+      how: `${this.#name} ${how}${this.#tail()}`,
       exitCode: exit.code,
       signal: exit.signal,
       stderr: this.#child.stderrTail(),
+      host: this.group,
+      expected: this.#ended,
     };
   }
 

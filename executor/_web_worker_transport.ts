@@ -307,7 +307,11 @@ export class WebWorker implements EngineWorker<RemoteCall> {
           listener.ready();
           break;
         case "init-failed":
-          listener.initFailed(this.#initError(message.error), message.stage);
+          listener.initFailed(
+            this.#initError(message.error),
+            message.stage,
+            message.module,
+          );
           break;
         case "fault":
           this.#fault(

@@ -27,6 +27,13 @@ export interface EngineItem {
 
 /** One worker, as the engine drives it. */
 export interface EngineWorker<I extends EngineItem> {
+  /** The machine it runs on, in a pool across machines: `stats()` counts
+   * by it. */
+  readonly group?: string;
+  /** Whether it takes calls only once ready: a worker on another machine,
+   * whose start may fail after seconds (a link down), while another
+   * machine could run them. */
+  readonly awaitsReady?: boolean;
   /** Queues call `id` for the next {@linkcode EngineWorker.flush}. Throws
    * when this call cannot be sent (nothing is queued then): its future fails
    * with the error and the worker stays usable. */
@@ -43,10 +50,12 @@ export interface EngineWorker<I extends EngineItem> {
 
 /** What a transport reports about its worker. */
 export interface WorkerListener {
-  /** The worker is initialised (modules loaded, initializer ran). */
-  ready(): void;
-  /** The worker's init failed with `error` at `stage`. */
-  initFailed(error: unknown, stage: InitStage): void;
+  /** The worker is initialised (modules loaded, initializer ran); a
+   * process worker says how many cores its machine has. */
+  ready(cores?: number): void;
+  /** The worker's init failed with `error` at `stage`; `module` is the
+   * one it could not import, if that is what failed. */
+  initFailed(error: unknown, stage: InitStage, module?: string): void;
   /** Call `id` was answered: `value` goes to the item's `finish()`. */
   answered(id: number, ok: boolean, value: unknown): void;
   /** Call `id` fails here with `error`, and the worker owes no answer for
@@ -68,4 +77,7 @@ export interface WorkerExit extends WorkerDeath {
   /** The sentence for error messages: which worker, how it ended, and what
    * it last wrote. */
   readonly how: string;
+  /** Whether the pool ended it (closed or killed it), rather than it died
+   * of something of its own. */
+  readonly expected?: boolean;
 }

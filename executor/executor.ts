@@ -7,9 +7,11 @@
 import { Future } from "../future/future.ts";
 import { CallLimits, checkRun, type RunOptions } from "./_call_limits.ts";
 import { type BatchValues, MapIterator, type MapSource } from "./_map.ts";
+import type { HostStats } from "./_hosts.ts";
 
 export type { BatchValues } from "./_map.ts";
 export type { RunOptions } from "./_call_limits.ts";
+export type { HostState, HostStats } from "./_hosts.ts";
 
 /** The options of `Executor.map()`. */
 export interface MapOptions {
@@ -87,6 +89,9 @@ export interface ExecutorStats {
    * hit its timeout or signal, lost its worker, or the pool broke. Calls
    * cancelled, refused at submission or finished by hand count in neither. */
   readonly failed: number;
+  /** For a process pool across machines (`hosts`): the same by machine,
+   * with each one's state. */
+  readonly hosts?: readonly HostStats[];
 }
 
 /**

@@ -21,6 +21,7 @@ import {
   checkCwd,
   checkEnv,
   checkOptions,
+  cpuCount,
   describe,
 } from "./_options.ts";
 import { workerEntry } from "./_entry.ts";
@@ -29,9 +30,12 @@ import { spawnFor } from "./_spawn.ts";
 import {
   type CheckedPermissions,
   checkPermissions,
+  type HeldPermissions,
   losesPartialGrants,
   startupPermissions,
 } from "./_deno_permissions.ts";
+import { checkHosts, type HostSpec } from "./_hosts.ts";
+import { Fleet } from "./_fleet.ts";
 import { entryArgument, workerCommand } from "./_worker_command.ts";
 import { filePath } from "./_file_path.ts";
 import { encodeArgs, RemoteCall } from "./_remote_call.ts";
@@ -50,6 +54,7 @@ export type {
   PermissionGrant,
   WorkerPermissions,
 } from "./cpu_pool_options.ts";
+export type { HostSpec, HostState, HostStats } from "./_hosts.ts";
 
 /** The options of `new ProcessPoolExecutor()`: those of
  * {@linkcode CpuPoolOptions}, and how worker processes are started. */
@@ -85,6 +90,22 @@ export interface ProcessPoolExecutorOptions extends CpuPoolOptions {
    * @default {268435456} 256 MiB
    */
   maxFrameBytes?: number;
+  /**
+   * Machines to spread the workers over, reached with `ssh` (the user's
+   * keys, `~/.ssh/config` and agent; in batch mode, with keepalive): ssh
+   * destinations, or `{ host, workers?, runtime?, ssh? }`, or
+   * `{ local: true, workers? }` for this machine. A remote machine needs
+   * only a runtime on its PATH: the workers' code travels over the
+   * connection (`env` is set there too; `cwd` and `permissions` apply on
+   * this machine only, and `modules` must be importable there). A
+   * machine's `workers` default to its core count, and `maxWorkers` to
+   * their sum. With `onWorkerDeath:
+   * "replace"`, a lost machine fails only the calls its workers held, rests
+   * (1 s, doubling up to 30 s) and is tried again; the pool breaks only when
+   * none can serve. Excludes `command`.
+   * @default {undefined} this machine only
+   */
+  hosts?: readonly HostSpec[];
 }
 
 const ENTRY = workerEntry("process_worker");
@@ -102,6 +123,7 @@ const OPTIONS: readonly (keyof ProcessPoolExecutorOptions)[] = [
   "env",
   "cwd",
   "maxFrameBytes",
+  "hosts",
 ];
 
 /** The opening of each `BrokenProcessPool` message, by cause. */
@@ -177,6 +199,8 @@ export class ProcessPoolExecutor extends EnginePoolExecutor {
 class ProcessHost implements PoolHost {
   readonly Broken = BrokenProcessPool;
   readonly brokenMessages = BROKEN;
+  /** The machines, for a pool with `hosts`. */
+  readonly machines: Fleet | undefined;
   readonly #runtime: RuntimeName;
   readonly #permissions: CheckedPermissions;
   #command: string[];
@@ -186,6 +210,8 @@ class ProcessHost implements PoolHost {
   readonly #cwd: string | undefined;
   readonly #maxFrameBytes: number;
   #setup: WorkerSetup | undefined;
+  /** The parent's partial grants, once read, for `"inherit"`. */
+  #held: HeldPermissions | undefined;
 
   constructor(options: ProcessPoolExecutorOptions) {
     const current = requireRuntime("ProcessPoolExecutor");
@@ -195,6 +221,18 @@ class ProcessHost implements PoolHost {
     this.#runtime = checkRuntime(options.runtime, current);
     this.#permissions = checkPermissions(options.permissions);
     const command = checkCommand(options.command);
+    const machines = checkHosts(options.hosts, this.#runtime, cpuCount());
+    if (machines !== undefined && command !== undefined) {
+      throw new TypeError(
+        "hosts and command exclude each other: a pool across machines " +
+          "makes each machine's command line itself",
+      );
+    }
+    this.machines = machines && new Fleet(
+      machines,
+      (runtime) => workerCommand(runtime, ENTRY, this.#permissions, this.#held),
+      ENTRY,
+    );
     this.#command = command === undefined
       ? workerCommand(this.#runtime, ENTRY, this.#permissions)
       : [...command, entryArgument(ENTRY)];
@@ -209,6 +247,7 @@ class ProcessHost implements PoolHost {
     const [spawn] = await Promise.all([
       spawnFor(requireRuntime("ProcessPoolExecutor")),
       this.#readGrants ? this.#passPartialGrants() : undefined,
+      this.machines?.prepare(),
     ]);
     this.#setup = {
       spawn,
@@ -234,6 +273,7 @@ class ProcessHost implements PoolHost {
   async #passPartialGrants(): Promise<void> {
     const held = await startupPermissions();
     if (held === undefined) return;
+    this.#held = held;
     this.#command = workerCommand(
       this.#runtime,
       ENTRY,
@@ -243,7 +283,9 @@ class ProcessHost implements PoolHost {
   }
 
   start(listener: WorkerListener): ProcessWorker {
-    return new ProcessWorker(this.#setup!, listener);
+    return this.machines === undefined
+      ? new ProcessWorker(this.#setup!, listener)
+      : this.machines.start(this.#setup!, listener);
   }
 
   /** A call's arguments are encoded now, so that any the codec rejects

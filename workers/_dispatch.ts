@@ -27,6 +27,28 @@ interface CompileFailure {
   readonly error: unknown;
 }
 
+/** An import of the pool's `modules` failed: which module, and what the
+ * import threw. */
+export class ImportFailure {
+  readonly url: string;
+  readonly error: unknown;
+
+  constructor(url: string, error: unknown) {
+    this.url = url;
+    this.error = error;
+  }
+}
+
+/** What a worker's init threw, as its `init-failed` message says it: the
+ * error, and the module that could not be imported when that failed. */
+export function initFailure(
+  thrown: unknown,
+): { error: unknown; module?: string } {
+  return thrown instanceof ImportFailure
+    ? { error: thrown.error, module: thrown.url }
+    : { error: thrown };
+}
+
 /** The functions one worker can call: the exports of the pool's `modules`,
  * and the sources it was sent, compiled once each. */
 export class FunctionTable {
@@ -39,10 +61,16 @@ export class FunctionTable {
    * Imports the pool's `modules`.
    *
    * @param urls Module URLs, as the parent resolved them.
-   * @throws What an import throws.
+   * @throws {ImportFailure} What an import threw, and which one.
    */
   async load(urls: readonly string[]): Promise<void> {
-    const loaded = await Promise.all(urls.map((url) => import(url)));
+    const loaded = await Promise.all(
+      urls.map((url) =>
+        import(url).catch((error) => {
+          throw new ImportFailure(url, error);
+        })
+      ),
+    );
     urls.forEach((url, i) => this.#modules.set(url, loaded[i]));
     for (const namespace of loaded) {
       for (const value of Object.values(namespace)) {

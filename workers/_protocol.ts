@@ -61,6 +61,9 @@ export type ParentMessage =
     }
     /** Call `fn(...args)`; `args` is the wire of an array. */
     | { t: "call"; id: number; fn: FnRef; args: unknown }
+    /** Nothing to do: sent to a worker on another machine every few
+     * seconds, so that it knows the link lives (see `_watchdog.ts`). */
+    | { t: "ping" }
     /** Call `fn` once per item; `args` is the wire of the items' arguments by
      * column: one array per parameter (at least one), all as long as the
      * batch, so that `fn(args[0][i], args[1][i])` is item `i`. The answer is
@@ -75,10 +78,17 @@ export type ParentMessage =
 export type WorkerMessage =
   & Sections
   & (
-    /** Init is done: modules imported, initializer ran. */
-    | { t: "ready" }
+    /** Init is done: modules imported, initializer ran; `cores` is the
+     * worker's machine's core count. */
+    | { t: "ready"; cores?: number }
     /** Init threw; `error` is its wire, `stage` what threw. */
-    | { t: "init-failed"; error: unknown; stage: InitStage }
+    | {
+      t: "init-failed";
+      error: unknown;
+      stage: InitStage;
+      /** The module that could not be imported, at stage "modules". */
+      module?: string;
+    }
     /** Call `id` returned; `value` is its wire. */
     | { t: "ok"; id: number; value: unknown }
     /** Call `id` threw; `error` is its wire. */

@@ -47,15 +47,113 @@ export async function watchParent(): Promise<void> {
   const ppid = deno ? Deno.ppid : process!.ppid;
   if (!(pool > 1) || ppid !== pool) return;
   const api = deno ? "Deno" : "process";
-  const source = `const pool = ${pool};
+  await startThread(`const pool = ${pool};
 setInterval(() => {
   if (${api}.ppid !== pool) ${api}.kill(${api}.pid, "SIGKILL");
-}, ${POLL_MS});`;
+}, ${POLL_MS});`);
+}
+
+/** How long a worker on another machine may hear nothing from its pool
+ * (which pings it every few seconds) before it takes the link for dead. */
+export const SILENCE_LIMIT_MS = 20_000;
+/** How long a worker whose stdin ended may take to exit by itself. */
+const EXIT_GRACE_MS = 500;
+
+/**
+ * For a worker on another machine (behind `ssh`), whose parent, sshd, lives
+ * on when the pool dies or the link drops: a thread of its own reads stdin
+ * and hands its chunks to the worker; when stdin ends, the worker has
+ * `EXIT_GRACE_MS` to exit by itself before the thread ends it, and when nothing
+ * comes for `SILENCE_LIMIT_MS` (the pool pings its remote workers), the
+ * thread ends it at once.
+ *
+ * @returns stdin's chunks, as the thread reads them, until it ends.
+ */
+export async function readStdinOnThread(): Promise<AsyncIterable<Uint8Array>> {
+  const kill = currentRuntime === "deno"
+    ? "Deno.kill(Deno.pid, 'SIGKILL')"
+    : "process.kill(process.pid, 'SIGKILL')";
+  const watch = `let heard = Date.now();
+const kill = () => ${kill};
+setInterval(() => {
+  if (Date.now() - heard > ${SILENCE_LIMIT_MS}) kill();
+}, 1000);
+const ended = () => {
+  send(null);
+  setTimeout(kill, ${EXIT_GRACE_MS});
+};
+const got = (chunk) => {
+  heard = Date.now();
+  send(chunk);
+};`;
+  const read = currentRuntime === "deno"
+    ? `const send = (chunk) => postMessage(chunk);
+const buffer = new Uint8Array(65536);
+for (;;) {
+  const count = await Deno.stdin.read(buffer).catch(() => null);
+  if (count === null) break;
+  got(buffer.slice(0, count));
+}
+ended();`
+    : currentRuntime === "bun"
+    ? `const send = (chunk) => postMessage(chunk);
+const reader = Bun.stdin.stream().getReader();
+for (;;) {
+  const { value, done } = await reader.read().catch(() => ({ done: true }));
+  if (done) break;
+  got(value.slice());
+}
+ended();`
+    : `const load = (name) => process.getBuiltinModule(name);
+const { parentPort } = load("node:worker_threads");
+const send = (chunk) => parentPort.postMessage(chunk);
+const stdin = new (load("node:net").Socket)({ fd: 0, writable: false });
+stdin.on("data", got);
+stdin.once("end", ended);
+stdin.once("error", ended);`;
+  const chunks = new ChunkQueue();
+  await startThread(`${watch}\n${read}`, (chunk) => chunks.push(chunk));
+  return chunks;
+}
+
+/** Starts a thread that runs `source`, in this runtime's way, and passes
+ * what it posts to `onMessage`. */
+async function startThread(
+  source: string,
+  onMessage?: (data: Uint8Array | null) => void,
+): Promise<void> {
   if (currentRuntime === "node") {
     const { Worker } = await import("node:worker_threads");
-    new Worker(source, { eval: true });
+    const thread = new Worker(source, { eval: true });
+    if (onMessage !== undefined) thread.on("message", onMessage);
     return;
   }
   const blob = new Blob([source], { type: "text/javascript" });
-  new Worker(URL.createObjectURL(blob), { type: "module" });
+  const thread = new Worker(URL.createObjectURL(blob), { type: "module" });
+  if (onMessage !== undefined) {
+    thread.onmessage = (event: MessageEvent) => onMessage(event.data);
+  }
+}
+
+/** Chunks a thread hands over, as an async iterable that ends at `null`. */
+class ChunkQueue implements AsyncIterable<Uint8Array> {
+  readonly #chunks: (Uint8Array | null)[] = [];
+  #wake: (() => void) | undefined;
+
+  push(chunk: Uint8Array | null): void {
+    this.#chunks.push(chunk);
+    this.#wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    for (;;) {
+      while (this.#chunks.length === 0) {
+        await new Promise<void>((resolve) => this.#wake = resolve);
+        this.#wake = undefined;
+      }
+      const chunk = this.#chunks.shift()!;
+      if (chunk === null) return;
+      yield chunk;
+    }
+  }
 }

@@ -30,7 +30,13 @@ export type WebWorkerMessage =
   /** Init is done: modules imported, initializer ran. */
   | { t: "ready" }
   /** Init threw; `error` is its wire, `stage` what threw. */
-  | { t: "init-failed"; error: unknown; stage: InitStage }
+  | {
+    t: "init-failed";
+    error: unknown;
+    stage: InitStage;
+    /** The module that could not be imported, at stage "modules". */
+    module?: string;
+  }
   /** Call `id` returned `value` (for a batch: the outcomes). */
   | { t: "ok"; id: number; value: unknown }
   /** Call `id` threw; `error` is its wire. */

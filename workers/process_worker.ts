@@ -26,11 +26,12 @@ import {
 } from "./_protocol.ts";
 import type { InitStage } from "./_messages.ts";
 import { openStdio } from "./_stdio.ts";
-import { watchParent } from "./_watchdog.ts";
+import { readStdinOnThread, watchParent } from "./_watchdog.ts";
 import {
   encodeError as encodeWith,
   FunctionTable,
   Inbox,
+  initFailure,
   runBatch,
   runCall,
   sendableError as sendableWith,
@@ -44,9 +45,20 @@ const EXIT_BAD_INPUT = 65;
 /** The exit code for a stdin that failed (sysexits' EX_NOINPUT). */
 const EXIT_STDIN_LOST = 66;
 
-// First, before anything can keep this thread busy.
-await watchParent();
+/** Set by the bootstrap of a worker on another machine (see
+ * `executor/_remote_boot.ts`), whose modules came over its stdin and run
+ * from `data:` URLs: their names in the package, by URL. */
+const REMOTE = Symbol.for("@concurrent/futures/remote");
+const moduleNames = (globalThis as Record<symbol, unknown>)[REMOTE] as
+  | Map<string, string>
+  | undefined;
+const remote = moduleNames !== undefined;
+// First, before anything can keep this thread busy: a local worker watches
+// its parent; a remote one reads its stdin on a thread, which sees the end
+// of it (or the link's silence) whatever this thread runs.
+if (!remote) await watchParent();
 const stdio = await openStdio();
+const stdin = remote ? await readStdinOnThread() : stdio.chunks();
 const table = new FunctionTable();
 let writer = new FrameWriter();
 
@@ -59,6 +71,8 @@ function handle(message: ParentMessage): Promise<void> | undefined {
   switch (message.t) {
     case "init":
       return init(message);
+    case "ping": // a remote worker's heartbeat: its stdin thread heard it
+      return undefined;
     case "call":
     case "batch": {
       const { id } = message;
@@ -93,11 +107,12 @@ async function init(
         : decode(message.args, message.sections);
       await fn(...args as unknown[]);
     }
-  } catch (error) {
-    send({ t: "init-failed", error: encodeError(error), stage });
+  } catch (thrown) {
+    const { error, module } = initFailure(thrown);
+    send({ t: "init-failed", error: encodeError(error), stage, module });
     return;
   }
-  send({ t: "ready" });
+  send({ t: "ready", cores: navigator.hardwareConcurrency });
   // Out before any call runs: until the pool reads it, it knows that this
   // worker started none of its calls, and may give them to another.
   flush();
@@ -180,18 +195,44 @@ function sendableItems(values: unknown[], failures: unknown[]): void {
 
 /** The wire of a thrown value, in this worker's codec. */
 function encodeError(error: unknown): unknown {
-  return encodeWith(error, encode);
+  return encodeWith(readable(error), encode);
 }
 
 /** A thrown value that can be sent, in this worker's codec. */
 function sendableError(error: unknown): unknown {
-  return sendableWith(error, encode);
+  return sendableWith(readable(error), encode);
+}
+
+/** On another machine, an error whose message and stack name this
+ * package's modules as in the package, rather than by their `data:` URLs,
+ * each as long as its module. */
+function readable(error: unknown): unknown {
+  if (moduleNames === undefined || !(error instanceof Error)) return error;
+  const { message, stack } = error;
+  if (typeof message === "string") error.message = withNames(message);
+  if (typeof stack === "string") error.stack = withNames(stack);
+  return error;
+}
+
+/** A `data:` URL, whole or as Deno's stacks shorten it (its first and last
+ * 20 characters around "......"). */
+const DATA_URL = /data:[\w/+.-]+;base64,[\w+/=]+(?:\.{6}[\w+/=]+)?/g;
+
+function withNames(text: string): string {
+  if (!text.includes("data:")) return text;
+  return text.replace(DATA_URL, (url) => {
+    const [head, tail = ""] = url.split("......");
+    for (const [module, name] of moduleNames!) {
+      if (module.startsWith(head) && module.endsWith(tail)) return name;
+    }
+    return url;
+  });
 }
 
 const inbox = new Inbox<ParentMessage>(handle, flush);
 const reader = new FrameReader(READ_LIMIT);
 try {
-  for await (const chunk of stdio.chunks()) {
+  for await (const chunk of stdin) {
     let messages: ParentMessage[];
     try {
       messages = reader.push(chunk) as ParentMessage[];

@@ -32,6 +32,7 @@ import {
   type Fn,
   FunctionTable,
   Inbox,
+  initFailure,
   runBatch,
   runCall,
 } from "./_dispatch.ts";
@@ -277,11 +278,13 @@ async function init(
     if (message.init !== undefined) {
       await table.resolve(message.init)(...message.args ?? []);
     }
-  } catch (error) {
+  } catch (thrown) {
+    const { error, module } = initFailure(thrown);
     postWithCodec((c) => ({
       t: "init-failed",
       error: encodeError(error, c.encode),
       stage,
+      module,
     }));
     return;
   }

@@ -9,17 +9,25 @@
  * missing `python3`, is left out with the reason on stderr, and so is a job
  * that fails (the run then exits with 1, after printing what it measured).
  *
+ * Where test machines can be made (root, sshd: `tests/_ssh_hosts.ts`), W2
+ * and W3 also run across 2 of them (`hosts.ts`); else the reason is on
+ * stderr.
+ *
  * `BENCH_ROUNDS` (default 5) sets the rounds; each round runs every job
  * once, and each job prints `BENCH_REPS` (default 3) repetitions.
+ * `BENCH_ONLY` keeps the jobs whose file name contains it (e.g. `w2`).
  *
  * @module
  */
 import { delimiter } from "node:path";
 import { locate } from "../tests/_locate.ts";
+import { SshHosts, sshHostsMissing } from "../tests/_ssh_hosts.ts";
 
 interface Job {
   /** What runs the job; the first word is looked up on PATH. */
   argv: string[];
+  /** Variables added to its environment. */
+  env?: Record<string, string>;
 }
 
 interface Ratio {
@@ -50,15 +58,22 @@ for (const runtime of ["bun", "node"]) {
 const ALL = Object.keys(RUNTIMES);
 
 /** A benchmark file on each of `runtimes`, then its CPython twin. */
-function jobs(file: string, runtimes: string[], python?: string): Job[] {
+function jobs(
+  file: string,
+  runtimes: string[],
+  python?: string,
+  env?: Record<string, string>,
+): Job[] {
   const own = runtimes.map((runtime) => ({
     argv: [...RUNTIMES[runtime], path(file)],
+    env,
   }));
   return python === undefined
     ? own
     : [...own, { argv: ["python3", path(`python/${python}`)] }];
 }
 
+const only = Deno.env.get("BENCH_ONLY") ?? "";
 const JOBS: Job[] = [
   ...jobs("w1_thread.ts", ALL, "w1_thread.py"),
   ...jobs("codec.ts", ALL),
@@ -72,6 +87,30 @@ const JOBS: Job[] = [
   ...jobs("w6_bulk.ts", ALL, "w6_bulk.py"),
   ...jobs("w7_mixed.ts", ALL),
 ];
+
+/** The test machines for `hosts.ts`, when they can be made here. */
+const machines = "hosts.ts".includes(only) ? acrossMachines() : undefined;
+if (machines !== undefined) {
+  JOBS.push(...jobs("hosts.ts", ALL, undefined, {
+    BENCH_HOSTS: machines.hosts.join(" "),
+    BENCH_SSH: JSON.stringify(machines.ssh),
+  }));
+}
+const SELECTED = JOBS.filter((job) =>
+  job.argv.some((word) => word.split("/").pop()!.includes(only))
+);
+
+function acrossMachines(): SshHosts | undefined {
+  let missing: string | undefined;
+  try {
+    missing = sshHostsMissing();
+  } catch (error) {
+    missing = String(error);
+  }
+  if (missing === undefined) return SshHosts.up(2);
+  console.error(`across machines: its figures are left out (${missing})`);
+  return undefined;
+}
 
 /** Ratios as `[name, numerator, denominator]`, `RT` standing for each
  * runtime; a ratio whose figures are missing is left out. */
@@ -108,6 +147,19 @@ const RATIO_TEMPLATES: [string, string, string][] = [
     "w7-alone-process-RT",
   ],
   ["w7-worker-RT-mixed-vs-alone", "w7-mixed-worker-RT", "w7-alone-worker-RT"],
+  // Across 2 machines over ssh, over the same pool on this one.
+  ["hosts-w2-submit-RT-vs-local", "hosts-w2-submit-RT", "local-w2-submit-RT"],
+  [
+    "hosts-w2-map-chunk-RT-vs-local",
+    "hosts-w2-map-chunk-RT",
+    "local-w2-map-chunk-RT",
+  ],
+  ["hosts-w3-RT-vs-local", "hosts-w3-speedup-RT", "local-w3-speedup-RT"],
+  [
+    "hosts-w3-2ms-RT-vs-local",
+    "hosts-w3-speedup-2ms-RT",
+    "local-w3-speedup-2ms-RT",
+  ],
   [
     "worker-copy-vs-transfer-64mb-RT",
     "worker-copy-64mb-RT",
@@ -134,7 +186,7 @@ let failures = 0;
 /** Runs `job` with `env` added and records its figures. */
 async function runJob(
   job: Job,
-  env: Record<string, string> = {},
+  env: Record<string, string> = job.env ?? {},
 ): Promise<void> {
   const [command, ...args] = job.argv;
   if (missing.has(command)) return;
@@ -188,13 +240,19 @@ function format(value: number): string {
   return value >= 100 ? String(Math.round(value)) : value.toFixed(2);
 }
 
-for (let round = 1; round <= rounds; round++) {
-  console.error(`round ${round} of ${rounds}`);
-  for (const job of JOBS) await runJob(job);
-}
-// Memory once per runtime, in a fresh process.
-for (const job of jobs("w1_thread.ts", ALL)) {
-  await runJob(job, { BENCH_MEMORY: "only" });
+try {
+  for (let round = 1; round <= rounds; round++) {
+    console.error(`round ${round} of ${rounds}`);
+    for (const job of SELECTED) await runJob(job);
+  }
+  // Memory once per runtime, in a fresh process.
+  for (
+    const job of jobs("w1_thread.ts", "w1_thread.ts".includes(only) ? ALL : [])
+  ) {
+    await runJob(job, { BENCH_MEMORY: "only" });
+  }
+} finally {
+  machines?.down();
 }
 
 for (const [name, { unit, values }] of figures) {

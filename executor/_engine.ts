@@ -114,9 +114,9 @@ const CRASH_LOOP_MS = 10_000;
  * - when every worker has a call and no more workers may start,
  * - a fair share of what is queued each, so that the tail of the queue is
  *   spread over the workers,
- * - up to a worker's window: this budget over its measured time per call,
- *   which starts at one call for every new burst of work and at most
- *   doubles per round trip,
+ * - up to a worker's window: this budget over its time per call, as the
+ *   worker measures it, which starts at one call for every new burst of
+ *   work and at most doubles per round trip,
  * - and never to a worker whose current call has run longer than this
  *   budget, nor behind a call of `run()` with limits.
  */
@@ -147,8 +147,7 @@ class WorkerRecord<I extends EngineItem> {
   wasReady = false;
   /** When the worker last answered (or became ready). */
   lastAnswerAt = 0;
-  /** Since when the calls answered in the current read have been running. */
-  readStart = 0;
+  /** How many calls it answered since it last said how long it was busy. */
   readAnswers = 0;
   held = true;
   /** Lets go of the event loop if the worker is still idle by then. */
@@ -650,9 +649,11 @@ export class Engine<I extends EngineItem> {
         // Its room is free; the engine may be flushing its workers now.
         this.#schedule();
       },
+      worked: (ms) => {
+        if (!stopped()) this.#measure(record, ms);
+      },
       answersRead: () => {
         if (stopped()) return;
-        this.#measure(record);
         // Run dry: the next burst of work starts again at one call.
         if (record.inFlight.size === 0 && this.#queue.length === 0) {
           record.window = 1;
@@ -681,10 +682,8 @@ export class Engine<I extends EngineItem> {
         `a worker answered call ${id}, which it was not running`,
       );
     }
-    const [item, sentAt] = record.inFlight.shift();
-    if (record.readAnswers++ === 0) {
-      record.readStart = Math.max(sentAt, record.lastAnswerAt);
-    }
+    const item = record.inFlight.shift();
+    record.readAnswers++;
     if (item.future.done()) return; // finished by hand
     const failed = item.finish(ok, value);
     this.#failed += failed;
@@ -692,14 +691,16 @@ export class Engine<I extends EngineItem> {
     if (failed > 0) this.#countGroup(record, failed);
   }
 
-  /** Updates a worker's time per call from the answers of one read, and
-   * its window from that. */
-  #measure(record: WorkerRecord<I>): void {
+  /** Updates a worker's time per call from what it says it was busy on
+   * the calls it answered since it last said so, and its window from that.
+   * The worker's own time, not the round trip: a parent slow to read its
+   * answers (a consumer that keeps the thread) would shrink the window it
+   * needs to keep the worker fed. */
+  #measure(record: WorkerRecord<I>, busyMs: number): void {
     if (record.readAnswers === 0) return;
-    const now = performance.now();
-    const sample = (now - record.readStart) / record.readAnswers;
+    const sample = busyMs / record.readAnswers;
     record.readAnswers = 0;
-    record.lastAnswerAt = now;
+    record.lastAnswerAt = performance.now();
     record.perCall += (sample - record.perCall) * SMOOTHING;
     const byTime = Math.floor(AHEAD_MS / record.perCall);
     record.window = Math.max(

@@ -44,17 +44,16 @@ export class InFlight<I extends EngineItem> {
     this.#sentAt.push(now);
   }
 
-  /** Removes the oldest call in flight and returns it with its send time. */
-  shift(): [I, number] {
+  /** Removes the oldest call in flight and returns it. */
+  shift(): I {
     const at = this.#head++;
     const item = this.#items[at];
-    const sentAt = this.#sentAt[at];
     this.#items[at] = undefined as unknown as I; // let it be collected
     if (this.#head === this.#ids.length) this.#forget(this.#head);
     else if (this.#head >= COMPACT_AT && this.#head * 2 >= this.#ids.length) {
       this.#forget(this.#head);
     }
-    return [item, sentAt];
+    return item;
   }
 
   /** Removes call `id`, wherever it is; returns it, if it was there. */

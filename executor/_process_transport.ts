@@ -227,6 +227,9 @@ export class ProcessWorker implements EngineWorker<RemoteCall> {
         }
         return listener.answered(m.id, m.t === "ok", value);
       }
+      case "busy":
+        if (typeof m.ms === "number") listener.worked(m.ms);
+        return;
       case "ready":
         return listener.ready(
           typeof m.cores === "number" ? m.cores : undefined,

@@ -303,6 +303,9 @@ export class WebWorker implements EngineWorker<RemoteCall> {
             return [true, [message.values, failures]];
           });
           break;
+        case "busy":
+          listener.worked(message.ms);
+          break;
         case "ready":
           listener.ready();
           break;

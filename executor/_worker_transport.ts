@@ -62,6 +62,9 @@ export interface WorkerListener {
    * it: its arguments could not be delivered, or its answer could not be
    * read. */
   callFailed(id: number, error: unknown): void;
+  /** The worker was busy `ms` on the calls it answered since it last said
+   * so: the time per call that sizes what it is sent ahead. */
+  worked(ms: number): void;
   /** The answers of one read are in: a good time to send more. */
   answersRead(): void;
   /** The worker broke the protocol and cannot be trusted: the pool breaks

@@ -64,11 +64,13 @@ class FakeWorker implements EngineWorker<FakeCall> {
     this.held = held;
   }
 
-  /** Answers its oldest `count` calls with their values, in one read. */
-  answer(count = this.calls.length): void {
+  /** Answers its oldest `count` calls with their values, in one read, as
+   * a worker busy `busyMs` on them. */
+  answer(count = this.calls.length, busyMs = 0.01 * count): void {
     for (const [id, call] of this.calls.splice(0, count)) {
       this.listener.answered(id, true, call.value);
     }
+    this.listener.worked(busyMs);
     this.listener.answersRead();
   }
 
@@ -156,7 +158,9 @@ test("Engine starts workers on demand and sends a starting worker one call", asy
   await done;
 });
 
-test("Engine sends a worker more calls ahead once its answers come back fast", async () => {
+/** Runs 200 calls on one worker that answers all it holds in each read,
+ * after `beforeRead()`; returns how many it held at each read. */
+async function windowSizes(beforeRead = () => {}): Promise<number[]> {
   const { engine, workers, submit } = fakeEngine({ maxWorkers: 1 });
   const futures = Array.from({ length: 200 }, (_, i) => submit(i));
   await nextTurn();
@@ -165,17 +169,36 @@ test("Engine sends a worker more calls ahead once its answers come back fast", a
   const sizes: number[] = [];
   while (worker.calls.length > 0) {
     sizes.push(worker.calls.length);
+    beforeRead();
     worker.answer();
   }
+  assert.equal((await Promise.all(futures)).length, 200);
+  const done = engine.shutdown(false);
+  exitAll(workers);
+  await done;
+  return sizes;
+}
+
+test("Engine sends a worker more calls ahead once its answers come back fast", async () => {
+  const sizes = await windowSizes();
   assert.equal(sizes[0], 1);
   assert.ok(
     Math.max(...sizes) > 1,
     `the window never grew: ${sizes.join(",")}`,
   );
-  assert.equal((await Promise.all(futures)).length, 200);
-  const done = engine.shutdown(false);
-  exitAll(workers);
-  await done;
+});
+
+test("Engine sizes a worker's window by the time the worker says it was busy, not by how late the parent read its answers", async () => {
+  // A parent that keeps its thread 3 ms (a consumer taking results) before
+  // it reads answers the worker was busy on 0.01 ms each.
+  const sizes = await windowSizes(() => {
+    const until = performance.now() + 3;
+    while (performance.now() < until);
+  });
+  assert.ok(
+    Math.max(...sizes) >= 16,
+    `the window stayed small: ${sizes.join(",")}`,
+  );
 });
 
 test("Engine replaces a worker after maxTasksPerChild calls", async () => {

@@ -282,14 +282,17 @@ function callItem(
  * handling returns a promise is awaited before the next starts, and the
  * answers ready so far are flushed before such a wait and after the last
  * message, so that the answers to everything that arrived together leave
- * together.
+ * together. Each flush says how long the worker was busy since it began
+ * this work or last flushed: the pool sizes what it sends ahead by that,
+ * not by round trips that its own delays lengthen.
  *
  * @typeParam M The messages.
  */
 export class Inbox<M> {
   readonly #handle: (message: M) => Promise<void> | undefined;
-  readonly #flush: () => void;
+  readonly #flush: (busyMs: number) => void;
   #messages: M[] = [];
+  #busySince = 0;
   #next = 0;
   #running = false;
   #stopped = false;
@@ -297,11 +300,12 @@ export class Inbox<M> {
   /**
    * @param handle Runs one message; returns a promise only when it must be
    * awaited, which must not reject. Must not throw.
-   * @param flush Sends the answers queued so far.
+   * @param flush Sends the answers queued so far, and `busyMs`, how long
+   * they took.
    */
   constructor(
     handle: (message: M) => Promise<void> | undefined,
-    flush: () => void,
+    flush: (busyMs: number) => void,
   ) {
     this.#handle = handle;
     this.#flush = flush;
@@ -320,6 +324,7 @@ export class Inbox<M> {
     }
     this.#messages = messages;
     this.#next = 0;
+    this.#busySince = performance.now();
     this.#run();
   }
 
@@ -337,14 +342,22 @@ export class Inbox<M> {
       const pending = this.#handle(messages[this.#next++]);
       if (pending !== undefined) {
         // Answers ready so far must not wait behind an async call.
-        this.#flush();
+        this.#flushBusy();
         pending.then(this.#resume);
         return;
       }
     }
     this.#messages = [];
     this.#running = false;
-    this.#flush();
+    this.#flushBusy();
+  }
+
+  /** Flushes, with the time since the last flush: an awaited call counts,
+   * since the messages after it wait for it. */
+  #flushBusy(): void {
+    const now = performance.now();
+    this.#flush(now - this.#busySince);
+    this.#busySince = now;
   }
 
   readonly #resume = (): void => this.#run();

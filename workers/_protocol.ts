@@ -93,6 +93,9 @@ export type WorkerMessage =
     | { t: "ok"; id: number; value: unknown }
     /** Call `id` threw; `error` is its wire. */
     | { t: "err"; id: number; error: unknown }
+    /** After the answers of one write: how long, in ms, the worker was
+     * busy on them. */
+    | { t: "busy"; ms: number }
   );
 
 // ---------------------------------------------------------------------------

@@ -51,7 +51,10 @@ export type WebWorkerMessage =
    * error itself. */
   | { t: "fault"; what: "error" | "rejection"; error: unknown; raw?: true }
   /** The worker is closing itself: `how` names the call, `self.close()`. */
-  | { t: "closing"; how: string };
+  | { t: "closing"; how: string }
+  /** After the answers of one post: how long, in ms, the worker was busy on
+   * them. */
+  | { t: "busy"; ms: number };
 
 /** The parts of a worker's global scope that `web_worker.ts` uses. */
 export interface WorkerScope {

@@ -62,7 +62,11 @@ const stdin = remote ? await readStdinOnThread() : stdio.chunks();
 const table = new FunctionTable();
 let writer = new FrameWriter();
 
-function flush(): void {
+/** Writes the frames queued so far; after answers, with how long the worker
+ * was busy on them (`busyMs`, from the inbox). */
+function flush(busyMs?: number): void {
+  if (writer.size === 0) return;
+  if (busyMs !== undefined) send({ t: "busy", ms: busyMs });
   while (writer.size > 0) stdio.write(writer.take());
 }
 
@@ -152,9 +156,9 @@ function answerBatch(id: number, values: unknown[], failures: unknown[]): void {
 function send(message: WorkerMessage, what?: string): void {
   const wire = message.t === "ok"
     ? message.value
-    : message.t === "ready"
-    ? undefined
-    : message.error;
+    : "error" in message
+    ? message.error
+    : undefined;
   writer.add(message, sectionsOf(wire), what);
 }
 

@@ -104,8 +104,12 @@ function postWithCodec(make: (codec: Codec) => WebWorkerMessage): void {
   deferred++;
 }
 
-function flush(): void {
-  if (outbox.length === 0 || waiting) return;
+/** Posts the answers queued so far; after answers, with how long the worker
+ * was busy on them (`busyMs`, from the inbox). */
+function flush(busyMs?: number): void {
+  if (outbox.length === 0) return;
+  if (busyMs !== undefined) post({ t: "busy", ms: busyMs });
+  if (waiting) return;
   if (deferred > 0 && codec === undefined) return flushOnceLoaded();
   const c = codec;
   const messages = deferred === 0

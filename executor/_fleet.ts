@@ -147,7 +147,8 @@ export class Fleet {
    * its task made it exit. */
   #failed(machine: Machine, exit: WorkerExit, ready: boolean): boolean {
     if (exit.expected) return false;
-    if (!ready || machine.local) return !ready;
+    if (!ready) return true;
+    if (machine.local) return false;
     return exit.exitCode === SSH_FAILED || exit.signal !== null;
   }
 

@@ -9,7 +9,7 @@
  * @module
  */
 import type { RuntimeName } from "../workers/_runtime.ts";
-import { describe } from "./_options.ts";
+import { checkRuntime, describe } from "./_options.ts";
 
 /**
  * One machine of `hosts`: an ssh destination (`"user@host"`, a name from
@@ -129,7 +129,7 @@ export class Machine {
 
   /** Its state at `now`. */
   state(now: number): HostState {
-    if (this.#failures >= DOWN_AFTER) return "down";
+    if (this.down) return "down";
     return this.#restUntil > now ? "resting" : "up";
   }
 
@@ -246,16 +246,7 @@ function checkHost(spec: unknown, i: number): void {
       `${where}.workers must be an integer >= 1, got ${describe(workers)}`,
     );
   }
-  if (
-    runtime !== undefined && runtime !== "deno" && runtime !== "bun" &&
-    runtime !== "node"
-  ) {
-    throw new TypeError(
-      `${where}.runtime must be "deno", "bun" or "node", got ${
-        describe(runtime)
-      }`,
-    );
-  }
+  checkRuntime(runtime, "deno", `${where}.runtime`);
   if (
     ssh !== undefined &&
     (!Array.isArray(ssh) || !ssh.every((word) => typeof word === "string"))

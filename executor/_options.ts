@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { RuntimeName } from "../workers/_runtime.ts";
 
 /** Returns `maxWorkers`, or `fallback` when it is `undefined`. */
 export function checkMaxWorkers(
@@ -37,6 +38,28 @@ export function checkInitializer(initializer: unknown): void {
 /** The number of logical cores, or 1 where the runtime cannot tell. */
 export function cpuCount(): number {
   return globalThis.navigator?.hardwareConcurrency || 1;
+}
+
+/**
+ * Checks a runtime option: `"deno"`, `"bun"` or `"node"`.
+ *
+ * @param runtime The option.
+ * @param fallback The runtime when it is `undefined`.
+ * @param option The option's name, for the error.
+ * @returns The runtime.
+ */
+export function checkRuntime(
+  runtime: unknown,
+  fallback: RuntimeName,
+  option = "runtime",
+): RuntimeName {
+  if (runtime === undefined) return fallback;
+  if (runtime !== "deno" && runtime !== "bun" && runtime !== "node") {
+    throw new TypeError(
+      `${option} must be "deno", "bun" or "node", got ${describe(runtime)}`,
+    );
+  }
+  return runtime;
 }
 
 /** A short description of a value of the wrong type, for error messages. */

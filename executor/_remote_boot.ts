@@ -89,7 +89,7 @@ export function remoteCommand(
     quoted(`${name}=${value}`)
   );
   const withEnv = vars.length === 0 ? "" : `env ${vars.join(" ")} `;
-  return `exec ${withEnv}${start} '${code}'`;
+  return `exec ${withEnv}${start} ${quoted(code)}`;
 }
 
 /** `word` as one word of a POSIX shell, whatever it holds. */

@@ -21,8 +21,8 @@ import {
   checkCwd,
   checkEnv,
   checkOptions,
+  checkRuntime,
   cpuCount,
-  describe,
 } from "./_options.ts";
 import { workerEntry } from "./_entry.ts";
 import { requireRuntime } from "./_runtime.ts";
@@ -306,17 +306,4 @@ class ProcessHost implements PoolHost {
     const { args, batch } = encodeBatch(columns);
     return new RemoteCall(future, fn, args, undefined, batch);
   }
-}
-
-function checkRuntime(
-  runtime: RuntimeName | undefined,
-  current: RuntimeName,
-): RuntimeName {
-  if (runtime === undefined) return current;
-  if (runtime !== "deno" && runtime !== "bun" && runtime !== "node") {
-    throw new TypeError(
-      `runtime must be "deno", "bun" or "node", got ${describe(runtime)}`,
-    );
-  }
-  return runtime;
 }

@@ -162,6 +162,46 @@ test("ProcessPoolExecutor() checks every option at construction, naming it, what
       TypeError,
       'runtime must be "deno", "bun" or "node", got "python"',
     ],
+    [
+      { hosts: "alice@10.0.0.2" },
+      TypeError,
+      'hosts must be a non-empty list of ssh destinations or host objects, got "alice@10.0.0.2": hosts: ["alice@10.0.0.2", { host: "build-2", workers: 4 }]',
+    ],
+    [
+      { hosts: ["-oProxyCommand=x"] },
+      TypeError,
+      'hosts[0] is not an ssh destination: "-oProxyCommand=x"',
+    ],
+    [
+      { hosts: ["a", { host: "b", cores: 4 }] },
+      TypeError,
+      'hosts[1] has no field "cores": its fields are host, workers, runtime, ssh',
+    ],
+    [
+      { hosts: [{ host: "a", workers: 0 }] },
+      TypeError,
+      "hosts[0].workers must be an integer >= 1, got 0",
+    ],
+    [
+      { hosts: [{ host: "a", runtime: "py" }] },
+      TypeError,
+      'hosts[0].runtime must be "deno", "bun" or "node", got "py"',
+    ],
+    [
+      { hosts: [{ host: "a", ssh: "-p 2222" }] },
+      TypeError,
+      'hosts[0].ssh must be a list of ssh options, got "-p 2222"',
+    ],
+    [
+      { hosts: ["a"], command: ["ssh", "a", "deno", "run", "-A"] },
+      TypeError,
+      "hosts and command exclude each other: a pool across machines makes each machine's command line itself",
+    ],
+    [
+      { hosts: ["a", "a"] },
+      TypeError,
+      "hosts lists a twice: give it `workers`",
+    ],
   ];
   for (const [options, type, message] of cases) {
     assert.throws(() => new ProcessPoolExecutor(options), (error: unknown) => {

@@ -6,6 +6,7 @@
  */
 import type { Future } from "../future/future.ts";
 import { checkSignal, checkTimeout, remaining } from "../future/_timeout.ts";
+import { ArgsReader, type Inputs } from "./_map_inputs.ts";
 
 /**
  * The outcomes of a batch of calls, without an array per call: `values[i]`
@@ -54,8 +55,6 @@ type IteratorOptions = {
   buffersize?: number;
   signal?: AbortSignal;
 };
-
-type Inputs = readonly (Iterable<unknown> | AsyncIterable<unknown>)[];
 
 /** A submitted call, or a batch of calls, waiting to be yielded. */
 type Entry<R> =
@@ -323,111 +322,4 @@ function settingsOf(options: IteratorOptions): MapSettings {
     buffersize: buffersize ?? Infinity,
     signal,
   };
-}
-
-/** Reads argument tuples from zipped inputs, stopping at the shortest. */
-class ArgsReader {
-  readonly sync: boolean;
-  readonly #iterators: (Iterator<unknown> | AsyncIterator<unknown>)[];
-  #done = false;
-
-  private constructor(
-    iterators: (Iterator<unknown> | AsyncIterator<unknown>)[],
-    sync: boolean,
-  ) {
-    this.#iterators = iterators;
-    this.sync = sync;
-    // As Python's `zip()`, no inputs at all give no calls (not endless ones).
-    this.#done = iterators.length === 0;
-  }
-
-  static zip(inputs: Inputs): ArgsReader {
-    let sync = true;
-    const iterators = inputs.map((input, i) => {
-      if (
-        input != null &&
-        typeof (input as Iterable<unknown>)[Symbol.iterator] === "function"
-      ) {
-        return (input as Iterable<unknown>)[Symbol.iterator]();
-      }
-      if (
-        input != null &&
-        typeof (input as AsyncIterable<unknown>)[Symbol.asyncIterator] ===
-          "function"
-      ) {
-        sync = false;
-        return (input as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-      }
-      throw new TypeError(
-        `map() input ${i + 1} must be an iterable or an async iterable`,
-      );
-    });
-    return new ArgsReader(iterators, sync);
-  }
-
-  /**
-   * Up to `count` calls' arguments, by column: one array per input, all as
-   * long; shorter than `count` means the inputs are exhausted. A batch
-   * crosses to a worker as its columns: a batch of calls of one argument is
-   * one flat array, with no array per call.
-   */
-  readSync(count: number): unknown[][] {
-    const iterators = this.#iterators as Iterator<unknown>[];
-    const columns: unknown[][] = iterators.map(() => []);
-    if (this.#done) return columns;
-    if (iterators.length === 1) {
-      // The usual case, and per item: no loop over the inputs.
-      const iterator = iterators[0];
-      const column = columns[0];
-      while (column.length < count) {
-        const step = iterator.next();
-        if (step.done) return this.#finish(columns);
-        column.push(step.value);
-      }
-      return columns;
-    }
-    for (let row = 0; row < count; row++) {
-      for (let i = 0; i < iterators.length; i++) {
-        const step = iterators[i].next();
-        if (step.done) return this.#finish(columns, row);
-        columns[i].push(step.value);
-      }
-    }
-    return columns;
-  }
-
-  /** As `readSync`, over inputs of which at least one is async. */
-  async read(count: number): Promise<unknown[][]> {
-    const columns: unknown[][] = this.#iterators.map(() => []);
-    for (let row = 0; !this.#done && row < count; row++) {
-      for (let i = 0; i < this.#iterators.length; i++) {
-        const step = await this.#iterators[i].next();
-        if (step.done) return this.#finish(columns, row);
-        columns[i].push(step.value);
-      }
-    }
-    return columns;
-  }
-
-  /** Closes the inputs, one of which is exhausted, and keeps the first
-   * `rows` calls (a call whose arguments are not all there is dropped). */
-  #finish(columns: unknown[][], rows = columns[0].length): unknown[][] {
-    this.close();
-    for (const column of columns) column.length = rows;
-    return columns;
-  }
-
-  /** Closes every input that is not exhausted, as `break` in `for…of` would. */
-  close(): void {
-    if (this.#done) return;
-    this.#done = true;
-    for (const iterator of this.#iterators) {
-      try {
-        const closing = iterator.return?.();
-        if (closing instanceof Promise) closing.catch(() => {});
-      } catch {
-        // A failing return() must not hide the error that made us stop.
-      }
-    }
-  }
 }

@@ -539,6 +539,45 @@ export function executorContract(name: string, make: MakeExecutor): void {
     ]);
   });
 
+  test(`${name}.map() reads an array as its iterator does, with or without chunksize`, async () => {
+    await using pool = make();
+    for (const chunksize of [1, 2]) {
+      const holey: number[] = [1];
+      holey[2] = 3;
+      assert.deepEqual(
+        await collect(pool.map(add, holey, [1, 1, 1], { chunksize })),
+        [2, NaN, 4],
+      );
+      const replaced = Object.assign([1, 2, 3], {
+        *[Symbol.iterator]() {
+          yield 10;
+          yield 20;
+        },
+      });
+      assert.deepEqual(
+        await collect(pool.map(add, replaced, [1, 1, 1], { chunksize })),
+        [11, 21],
+      );
+      // Read at the call: what the array becomes later is not seen…
+      const read = [1, 2];
+      const all = pool.map(add, read, [0, 0, 0], { chunksize });
+      read.push(3);
+      read[0] = 9;
+      assert.deepEqual(await collect(all), [1, 2]);
+      // …unless buffersize holds the reads back: then each read sees the
+      // array as it is then, length included, as its iterator would.
+      const later = [1, 2, 3, 4, 5];
+      const zeros = [0, 0, 0, 0, 0];
+      const some = pool.map(add, later, zeros, { chunksize, buffersize: 1 });
+      later[chunksize] = 7;
+      later.length = chunksize + 1;
+      assert.deepEqual(
+        await collect(some),
+        chunksize === 1 ? [1, 7] : [1, 2, 7],
+      );
+    }
+  });
+
   test(`${name}.map() yields nothing for an empty input`, async () => {
     await using pool = make();
     assert.deepEqual(await collect(pool.map(add, [], repeat(1))), []);

@@ -24,8 +24,9 @@ import { ArgsReader, type Inputs } from "./_map_inputs.ts";
  * ```
  */
 export interface BatchValues<R> {
-  /** One entry per call, in order. */
-  readonly values: readonly R[];
+  /** One entry per call, in order: an array, or a `Float64Array` when
+   * every result is a number (so they crossed from a worker in one copy). */
+  readonly values: ArrayLike<R>;
   /** The exceptions of the calls that failed, by index, if any did. */
   readonly errors: ReadonlyMap<number, unknown> | undefined;
 }
@@ -71,7 +72,7 @@ export class MapIterator<A extends unknown[], R>
   readonly #args: ArgsReader;
   readonly #entries: Entry<R>[] = [];
   // The results of the batch being yielded, and the next one's index.
-  #values: readonly R[] = [];
+  #values: ArrayLike<R> = [];
   #errors: ReadonlyMap<number, unknown> | undefined;
   #valueAt = 0;
   // An input or submission error, thrown once the entries before it are out.

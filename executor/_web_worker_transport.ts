@@ -22,6 +22,7 @@ import type {
   WebParentMessage,
   WebWorkerMessage,
 } from "../workers/_web_protocol.ts";
+import { packNumbers } from "../workers/_number_column.ts";
 import { currentRuntime } from "../workers/_runtime.ts";
 import type { EngineWorker, WorkerListener } from "./_worker_transport.ts";
 import { type FunctionShipping, refFor } from "./_function_shipping.ts";
@@ -167,8 +168,15 @@ export class WebWorker implements EngineWorker<RemoteCall> {
       call.bySource = true;
       this.#sent.add(fn.k);
     }
-    const t = call.batch === undefined ? "call" : "batch";
-    this.#messages.push({ t, id, fn, args: call.args } as CallMessage);
+    const message = call.batch === undefined
+      ? { t: "call", id, fn, args: call.args }
+      : {
+        t: "batch",
+        id,
+        fn,
+        args: (call.args as unknown[][]).map(packNumbers),
+      };
+    this.#messages.push(message as CallMessage);
     this.#calls.push(call);
     if (call.transfer !== undefined) {
       for (const buffer of call.transfer) this.#transfer.push(buffer);

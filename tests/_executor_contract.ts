@@ -60,6 +60,7 @@ const addLater = async (a: number, b: number): Promise<number> => {
 };
 
 const echo = (...args: unknown[]): unknown[] => args;
+const same = (value: unknown): unknown => value;
 
 const throwIt = (value: unknown): never => {
   throw value;
@@ -574,6 +575,21 @@ export function executorContract(name: string, make: MakeExecutor): void {
       assert.deepEqual(
         await collect(some),
         chunksize === 1 ? [1, 7] : [1, 2, 7],
+      );
+    }
+  });
+
+  test(`${name}.map() keeps every number exact, -0, NaN and the infinities included, with or without chunksize`, async () => {
+    await using pool = make();
+    const numbers = [0, -0, NaN, Infinity, -Infinity, 0.1, 2 ** 53, -1e-310];
+    const mixed = [1, "1", -0, null, 2.5];
+    for (const chunksize of [1, 4, 100]) {
+      const results = await collect(pool.map(same, numbers, { chunksize }));
+      assert.equal(results.length, numbers.length);
+      results.forEach((value, i) => assert.ok(Object.is(value, numbers[i])));
+      assert.deepEqual(
+        await collect(pool.map(same, mixed, { chunksize })),
+        mixed,
       );
     }
   });

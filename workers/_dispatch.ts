@@ -227,7 +227,7 @@ export function runCall(
 export function runBatch(
   id: number,
   fn: Fn,
-  columns: readonly (readonly unknown[])[],
+  columns: readonly ArrayLike<unknown>[],
   done: (id: number, values: unknown[], failures: unknown[]) => void,
 ): Promise<void> | undefined {
   const size = columns[0]?.length ?? 0;
@@ -264,7 +264,7 @@ export function runBatch(
 /** Item `i` of a batch: `fn` called with row `i` of the argument columns. */
 function callItem(
   fn: Fn,
-  columns: readonly (readonly unknown[])[],
+  columns: readonly ArrayLike<unknown>[],
   i: number,
 ): unknown {
   switch (columns.length) {

@@ -21,9 +21,10 @@ export type WebParentMessage =
   /** Call `fn(...args)`. */
   | { t: "call"; id: number; fn: FnRef; args: unknown[] }
   /** Call `fn` once per item; `args` holds the items' arguments by column,
-   * one array per parameter, so that `fn(args[0][i], args[1][i])` is item
-   * `i`. The answer is one `batch` message. */
-  | { t: "batch"; id: number; fn: FnRef; args: unknown[][] };
+   * one per parameter (a column of numbers as a `Float64Array`), so that
+   * `fn(args[0][i], args[1][i])` is item `i`. The answer is one `batch`
+   * message. */
+  | { t: "batch"; id: number; fn: FnRef; args: ArrayLike<unknown>[] };
 
 /** A message from a worker to the pool. */
 export type WebWorkerMessage =
@@ -41,10 +42,15 @@ export type WebWorkerMessage =
   | { t: "ok"; id: number; value: unknown }
   /** Call `id` threw; `error` is its wire. */
   | { t: "err"; id: number; error: unknown }
-  /** Batch `id` ran: `values` has one entry per item; `failures`, when
-   * some item threw, lists `index, error wire` pairs (flat), and the value
-   * of a failed item means nothing. */
-  | { t: "batch"; id: number; values: unknown[]; failures?: unknown[] }
+  /** Batch `id` ran: `values` has one entry per item (all numbers: a
+   * `Float64Array`); `failures`, when some item threw, lists `index, error
+   * wire` pairs (flat), and the value of a failed item means nothing. */
+  | {
+    t: "batch";
+    id: number;
+    values: ArrayLike<unknown>;
+    failures?: unknown[];
+  }
   /** An error was thrown, or a rejection left unhandled, outside any call;
    * the runtime reports it as the worker's `error` event too. `error` is
    * its wire, or with `raw` (the worker had not loaded the codec yet) the

@@ -37,6 +37,7 @@ import {
   runCall,
 } from "./_dispatch.ts";
 import type { FnRef, InitStage } from "./_messages.ts";
+import { packNumbers } from "./_number_column.ts";
 import { currentRuntime } from "./_runtime.ts";
 import { isTransfer } from "./_transfer.ts";
 import type {
@@ -219,7 +220,9 @@ function uncloneable(
   // Only values can fail: every other message holds codec wires.
   if (message.t !== "batch") throw error;
   // The items whose result cannot be cloned fail, not the batch.
-  const { id, values } = message;
+  // Not packed: a Float64Array always clones.
+  const { id } = message;
+  const values = message.values as unknown[];
   const failures = message.failures?.slice() ?? [];
   values.forEach((value, i) => {
     try {
@@ -346,7 +349,9 @@ function answerBatch(id: number, values: unknown[], failures: unknown[]): void {
     (moved ??= []).push(...value.buffers);
     values[i] = value.value;
   }
-  if (failures.length === 0) return post({ t: "batch", id, values }, moved);
+  if (failures.length === 0) {
+    return post({ t: "batch", id, values: packNumbers(values) }, moved);
+  }
   postWithCodec((c) => {
     for (let k = 1; k < failures.length; k += 2) {
       failures[k] = encodeError(failures[k], c.encode);

@@ -63,6 +63,9 @@ type Entry<R> =
   | { readonly batch: true; readonly future: Future<BatchValues<R>> };
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+/** How long, in ms, a consumer may take results without the event loop
+ * running; see `MapIterator#giveTurn()`. */
+const TURN_MS = 1;
 
 /** Yields `fn`'s results in input order; see `Executor.map()`. */
 export class MapIterator<A extends unknown[], R>
@@ -84,6 +87,8 @@ export class MapIterator<A extends unknown[], R>
   #current: Entry<R> | undefined;
   #turn: Promise<unknown> = Promise.resolve();
   #outstanding = 0;
+  /** When the consumer last let the event loop run; see `#giveTurn()`. */
+  #turnAt = performance.now();
   /** The signal's reason once it aborted, until thrown. */
   #aborted: { reason: unknown } | undefined;
 
@@ -165,6 +170,10 @@ export class MapIterator<A extends unknown[], R>
       const entry = this.#entries.shift()!;
       this.#current = entry;
       this.#refill();
+      const waits = !entry.future.done();
+      if (!waits && performance.now() - this.#turnAt >= TURN_MS) {
+        await this.#giveTurn();
+      }
       const { deadline } = this.#settings;
       let result: R | BatchValues<R>;
       try {
@@ -177,6 +186,7 @@ export class MapIterator<A extends unknown[], R>
         this.#throwIfAborted();
         throw error;
       }
+      if (waits) this.#turnAt = performance.now();
       this.#throwIfAborted();
       if (!entry.batch) return { done: false, value: result as R };
       const batch = result as BatchValues<R>;
@@ -188,6 +198,17 @@ export class MapIterator<A extends unknown[], R>
       this.#current = undefined;
       this.#outstanding--;
     }
+  }
+
+  /**
+   * Lets the event loop run, as it must once `TURN_MS` passed without a
+   * wait: results that are in are served in microtasks only, and while a
+   * consumer takes them the pool reads no answers and sends its workers
+   * nothing, so they would run dry before the consumer is done.
+   */
+  async #giveTurn(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    this.#turnAt = performance.now();
   }
 
   #nextOutcome(): IteratorResult<R, undefined> {

@@ -277,14 +277,20 @@ function callItem(
   }
 }
 
+/** How long, in ms, answers that are ready may wait for the messages after
+ * them; see {@linkcode Inbox}. */
+const FLUSH_MS = 0.5;
+
 /**
  * Runs messages one at a time in the order they came: a message whose
- * handling returns a promise is awaited before the next starts, and the
- * answers ready so far are flushed before such a wait and after the last
- * message, so that the answers to everything that arrived together leave
- * together. Each flush says how long the worker was busy since it began
- * this work or last flushed: the pool sizes what it sends ahead by that,
- * not by round trips that its own delays lengthen.
+ * handling returns a promise is awaited before the next starts. The answers
+ * ready so far are flushed before such a wait, after the last message, and
+ * once they have waited `FLUSH_MS`: answers to what arrived together leave
+ * together, unless that is long work, whose first answers the pool gets
+ * while the worker goes on (it can then send more before this runs dry).
+ * Each flush says how long the worker was busy since it began this work or
+ * last flushed: the pool sizes what it sends ahead by that, not by round
+ * trips that its own delays lengthen.
  *
  * @typeParam M The messages.
  */
@@ -346,6 +352,7 @@ export class Inbox<M> {
         pending.then(this.#resume);
         return;
       }
+      if (performance.now() - this.#busySince >= FLUSH_MS) this.#flushBusy();
     }
     this.#messages = [];
     this.#running = false;

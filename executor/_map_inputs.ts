@@ -140,7 +140,8 @@ export class ArgsReader {
 }
 
 const arrayValues = Array.prototype[Symbol.iterator];
-const arrayIteratorNext = Object.getPrototypeOf([][Symbol.iterator]()).next;
+const arrayIterator = Object.getPrototypeOf([][Symbol.iterator]());
+const arrayIteratorNext = arrayIterator.next;
 
 /** Whether iterating `input` is reading `input[0]`, `input[1]`, … up to its
  * length, with no code of its own: an array of no subclass, whose iterator
@@ -149,5 +150,5 @@ function isPlainArray(input: unknown): input is readonly unknown[] {
   return Array.isArray(input) &&
     Object.getPrototypeOf(input) === Array.prototype &&
     input[Symbol.iterator] === arrayValues &&
-    Object.getPrototypeOf(arrayValues.call(input)).next === arrayIteratorNext;
+    arrayIterator.next === arrayIteratorNext;
 }

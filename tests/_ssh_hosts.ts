@@ -7,7 +7,7 @@
  * @module
  */
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import type { HostSpec } from "../executor/process_pool_executor.ts";
@@ -25,6 +25,15 @@ const ENV = {
   CFSSH_NET: NET,
   CFSSH_STATE: STATE,
 };
+
+/** Where a tool of root's is (`ip`, `nft`): in sbin, which a user's PATH
+ * may lack, else wherever PATH finds it. */
+function rootTool(name: string): string {
+  for (const folder of ["/usr/sbin", "/sbin"]) {
+    if (existsSync(`${folder}/${name}`)) return `${folder}/${name}`;
+  }
+  return name;
+}
 
 function script(...args: string[]): string {
   return execFileSync("bash", [SCRIPT, ...args], {
@@ -100,9 +109,13 @@ export class SshHosts {
   /** The processes running on machine `i` besides its listening sshd:
    * sessions and what they run. */
   processes(i: number): { pid: number; command: string }[] {
-    return execFileSync("ip", ["netns", "pids", `${PREFIX}${i + 1}`], {
-      encoding: "utf8",
-    }).split("\n").filter((pid) => pid !== "" && isSession(pid))
+    return execFileSync(
+      rootTool("ip"),
+      ["netns", "pids", `${PREFIX}${i + 1}`],
+      {
+        encoding: "utf8",
+      },
+    ).split("\n").filter((pid) => pid !== "" && isSession(pid))
       .map((pid) => ({ pid: Number(pid), command: commandLine(pid) }))
       .filter(({ command }) => command !== "");
   }
@@ -121,7 +134,7 @@ export class SshHosts {
    * (by another way than their links), which the firewall rejected. */
   strays(): number {
     const chain = execFileSync(
-      "nft",
+      rootTool("nft"),
       ["list", "chain", "inet", `${PREFIX}_guard`, "out"],
       { encoding: "utf8" },
     );

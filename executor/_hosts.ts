@@ -246,7 +246,7 @@ function checkHost(spec: unknown, i: number): void {
       `${where}.workers must be an integer >= 1, got ${describe(workers)}`,
     );
   }
-  checkRuntime(runtime, "deno", `${where}.runtime`);
+  checkRuntime(runtime, `${where}.runtime`);
   if (
     ssh !== undefined &&
     (!Array.isArray(ssh) || !ssh.every((word) => typeof word === "string"))

@@ -41,25 +41,23 @@ export function cpuCount(): number {
 }
 
 /**
- * Checks a runtime option: `"deno"`, `"bun"` or `"node"`.
+ * Checks a runtime option: absent, `"deno"`, `"bun"` or `"node"`.
  *
  * @param runtime The option.
- * @param fallback The runtime when it is `undefined`.
  * @param option The option's name, for the error.
- * @returns The runtime.
  */
 export function checkRuntime(
   runtime: unknown,
-  fallback: RuntimeName,
   option = "runtime",
-): RuntimeName {
-  if (runtime === undefined) return fallback;
-  if (runtime !== "deno" && runtime !== "bun" && runtime !== "node") {
+): asserts runtime is RuntimeName | undefined {
+  if (
+    runtime !== undefined && runtime !== "deno" && runtime !== "bun" &&
+    runtime !== "node"
+  ) {
     throw new TypeError(
       `${option} must be "deno", "bun" or "node", got ${describe(runtime)}`,
     );
   }
-  return runtime;
 }
 
 /** A short description of a value of the wrong type, for error messages. */

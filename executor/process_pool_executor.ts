@@ -218,7 +218,8 @@ class ProcessHost implements PoolHost {
     this.#maxFrameBytes = options.maxFrameBytes === undefined
       ? DEFAULT_MAX_FRAME_BYTES
       : checkLimit(options.maxFrameBytes);
-    this.#runtime = checkRuntime(options.runtime, current);
+    checkRuntime(options.runtime);
+    this.#runtime = options.runtime ?? current;
     this.#permissions = checkPermissions(options.permissions);
     const command = checkCommand(options.command);
     const machines = checkHosts(options.hosts, this.#runtime, cpuCount());

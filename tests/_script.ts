@@ -16,6 +16,8 @@ export interface Script {
   readonly exited: Promise<ChildExit>;
   /** Everything it wrote on stdout, once it exited. */
   readonly stdout: Promise<Uint8Array>;
+  /** The last lines it wrote on stderr, once it exited. */
+  readonly stderr: Promise<string>;
   /** Its stdout so far, once it matches `pattern`; rejects if it exits
    * before. */
   output(pattern: RegExp): Promise<string>;
@@ -80,6 +82,7 @@ export function runScript(
     line: line.promise,
     exited: exited.promise,
     stdout: exited.promise.then(() => concat(chunks)),
+    stderr: exited.promise.then(() => child.stderrTail()),
     output,
     kill: () => child.kill("SIGKILL"),
   };

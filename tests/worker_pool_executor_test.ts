@@ -354,6 +354,17 @@ test("WorkerPoolExecutor.terminateWorkers() settles every future of a task that 
   assert.deepEqual(await script.exited, EXITED);
 });
 
+test("WorkerPoolExecutor reports a worker's fault once, as its own: the runtime reports nothing of it", async () => {
+  const script = runParent("fault", 20_000);
+  const [state, name, message] = JSON.parse(await script.line);
+  assert.deepEqual([state, name], ["FINISHED", "BrokenWorkerPool"]);
+  assert.match(message, /threw an uncaught error outside any task/);
+  assert.deepEqual(await script.exited, EXITED);
+  // Deno, left to itself, also ends the worker and reports the error, by a
+  // path that can overtake the worker's own report.
+  assert.doesNotMatch(await script.stderr, /Uncaught|thrown outside/);
+});
+
 test("WorkerPoolExecutor({ permissions }) restricts Deno workers (ignored by Bun and Node)", async () => {
   if (runtime !== "deno") {
     await using pool = new WorkerPoolExecutor({

@@ -422,11 +422,16 @@ scope.close = (): void => {
   else globals.process?.exit?.(0);
 };
 
+// The worker reports its own faults, and the pool ends it. Left to its
+// default, Deno would also end it and report the error to the pool, by a
+// path of its own that can overtake the fault message.
 scope.addEventListener("error", (event) => {
+  event.preventDefault();
   const { error, message } = event as ErrorEvent;
   fault("error", error ?? message);
 });
 scope.addEventListener("unhandledrejection", (event) => {
+  event.preventDefault();
   fault("rejection", (event as PromiseRejectionEvent).reason);
 });
 scope.addEventListener("messageerror", () => {

@@ -51,10 +51,10 @@ export type WebWorkerMessage =
     values: ArrayLike<unknown>;
     failures?: unknown[];
   }
-  /** An error was thrown, or a rejection left unhandled, outside any call;
-   * the runtime reports it as the worker's `error` event too. `error` is
-   * its wire, or with `raw` (the worker had not loaded the codec yet) the
-   * error itself. */
+  /** An error was thrown, or a rejection left unhandled, outside any call
+   * (the worker keeps the runtime from reporting it too). `error` is its
+   * wire, or with `raw` (the worker had not loaded the codec yet) the error
+   * itself. */
   | { t: "fault"; what: "error" | "rejection"; error: unknown; raw?: true }
   /** The worker is closing itself: `how` names the call, `self.close()`. */
   | { t: "closing"; how: string }

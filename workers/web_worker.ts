@@ -18,8 +18,9 @@
  *
  * Faults are not swallowed: an error thrown, or a rejection left
  * unhandled, outside any call is posted to the pool (so that the pool has
- * the error itself, which the `error` event does not carry) and then left
- * to the runtime, which reports it as the worker's `error` event.
+ * the error itself, which the `error` event does not carry), which then
+ * ends the worker. The runtime's own report is prevented: under Deno, its
+ * `error` event could reach the pool before the fault message.
  * `self.close()` (and `Deno.exit()`, `process.exit()`) posts a `closing`
  * message first, since Deno gives the parent no event for it.
  *

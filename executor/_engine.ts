@@ -46,15 +46,17 @@ export interface EngineHost<I extends EngineItem> {
     fn: (...args: never[]) => unknown,
     args: unknown[],
   ): I;
-  /** Whether a worker may start now, beside `maxWorkers`: in a pool across
-   * machines, whether a machine takes one. Always, if absent. */
-  mayStart?(): boolean;
+  /** Whether a worker may start at `now` (`performance.now()`), beside
+   * `maxWorkers`: in a pool across machines, whether a machine takes one.
+   * Always, if absent. */
+  mayStart?(now: number): boolean;
   /** Why no worker can start any more (every machine is down), which breaks
    * the pool; `undefined` while some may. */
   unservable?(): string | undefined;
   /** When (`performance.now()`) a worker may start again, while none may
-   * now. */
-  nextStart?(): number | undefined;
+   * at `now`: asked with the same `now` as `mayStart()`, so that a rest
+   * that ends between the two questions is not missed by both. */
+  nextStart?(now: number): number | undefined;
   /** A new `Broken…` error of the pool, for `reason`; `detail` says what
    * happened (e.g. "worker 42 exited with code 1"). Called once for every
    * future it fails and every call it refuses. */
@@ -383,14 +385,17 @@ export class Engine<I extends EngineItem> {
     for (const record of this.#workers) {
       if (record.inFlight.size === 0) this.#send(record, 1, now);
     }
-    while (this.#queue.length > 0 && this.#canStart()) {
+    // One `now` for every question about starting: a rest that ended
+    // between two readings of the clock would leave no worker starting and
+    // no retry set (timers may fire up to a millisecond early).
+    while (this.#queue.length > 0 && this.#canStart(now)) {
       const record = this.#start();
       if (record === undefined) return; // starting failed: the pool is broken
       this.#send(record, 1, now);
     }
     if (this.#queue.length > 0) this.#sendAhead(now);
     if (this.#queue.length > 0 && this.#host.nextStart !== undefined) {
-      if (!this.#canStart() && this.#waitForStart()) return;
+      if (!this.#canStart(now) && this.#waitForStart(now)) return;
     }
     for (const record of this.#workers) this.#tidy(record);
     this.#settleGone();
@@ -398,13 +403,13 @@ export class Engine<I extends EngineItem> {
 
   /** Calls wait and no worker may start now: breaks the pool when none
    * ever may, else pumps again when one may. Returns whether it broke. */
-  #waitForStart(): boolean {
+  #waitForStart(now: number): boolean {
     const why = this.#host.unservable?.();
     if (why !== undefined) {
       this.#break("died", why);
       return true;
     }
-    const at = this.#host.nextStart?.();
+    const at = this.#host.nextStart?.(now);
     if (at !== undefined && this.#retry === undefined) {
       this.#retry = setTimeout(() => {
         this.#retry = undefined;
@@ -458,12 +463,12 @@ export class Engine<I extends EngineItem> {
     );
   }
 
-  #canStart(): boolean {
+  #canStart(now: number): boolean {
     let live = 0;
     for (const record of this.#workers) {
       if (record.status !== "closing" && record.status !== "stopped") live++;
     }
-    return live < this.#maxWorkers && (this.#host.mayStart?.() ?? true);
+    return live < this.#maxWorkers && (this.#host.mayStart?.(now) ?? true);
   }
 
   #start(): WorkerRecord<I> | undefined {

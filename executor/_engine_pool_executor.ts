@@ -80,9 +80,9 @@ export interface PoolHost {
    * part of `stats()`. */
   readonly machines?: {
     readonly capacity: number;
-    mayStart(): boolean;
+    mayStart(now: number): boolean;
     unservable(): string | undefined;
-    nextStart(): number | undefined;
+    nextStart(now: number): number | undefined;
     stats(groups: ReadonlyMap<string, GroupStats>): HostStats[];
   };
   /** The item of a batch for `map({ chunksize })`, its arguments by
@@ -144,9 +144,9 @@ export abstract class EnginePoolExecutor extends Executor {
       start: (listener) => host.start(listener),
       makeCall: (future, fn, args) => host.makeCall(future, fn, args),
       ...host.machines === undefined ? {} : {
-        mayStart: () => host.machines!.mayStart(),
+        mayStart: (now) => host.machines!.mayStart(now),
         unservable: () => host.machines!.unservable(),
-        nextStart: () => host.machines!.nextStart(),
+        nextStart: (now) => host.machines!.nextStart(now),
       },
       broken: (reason, detail, cause) =>
         new host.Broken(

@@ -77,9 +77,9 @@ export class Fleet {
     return this.#machines.capacity;
   }
 
-  /** Whether a machine takes a worker now. */
-  mayStart(): boolean {
-    return this.#machines.pick(performance.now()) !== undefined;
+  /** Whether a machine takes a worker at `now` (`performance.now()`). */
+  mayStart(now: number): boolean {
+    return this.#machines.pick(now) !== undefined;
   }
 
   /** See `Machines.unservable()`. */
@@ -87,9 +87,9 @@ export class Fleet {
     return this.#machines.unservable();
   }
 
-  /** When a resting machine may be tried again. */
-  nextStart(): number | undefined {
-    return this.#machines.nextTry(performance.now());
+  /** When a resting machine may be tried again, after `now`. */
+  nextStart(now: number): number | undefined {
+    return this.#machines.nextTry(now);
   }
 
   /**

@@ -10,6 +10,7 @@ import { WorkerDiedError } from "../future/errors.ts";
 import {
   type BreakReason,
   Engine,
+  type EngineHost,
   type EngineOptions,
 } from "../executor/_engine.ts";
 import type {
@@ -87,14 +88,23 @@ class FakeWorker implements EngineWorker<FakeCall> {
   }
 }
 
-/** An engine over fake workers, and the workers it started. */
-function fakeEngine(options: Partial<EngineOptions> = {}) {
+/** An engine over fake workers, and the workers it started; `machines`
+ * are the hooks of a pool across machines. */
+function fakeEngine(
+  options: Partial<EngineOptions> = {},
+  machines: Pick<
+    EngineHost<FakeCall>,
+    "mayStart" | "nextStart" | "unservable"
+  > = {},
+) {
   const workers: FakeWorker[] = [];
   const engine = new Engine<FakeCall>({
+    ...machines,
     prepare: () => Promise.resolve(),
     start(listener) {
       const worker = new FakeWorker(listener);
       workers.push(worker);
+      started.resolve();
       return worker;
     },
     makeCall: (_future, _fn, args) => new FakeCall(args[0]),
@@ -111,7 +121,9 @@ function fakeEngine(options: Partial<EngineOptions> = {}) {
     engine.submit(call);
     return call.future;
   };
-  return { engine, workers, submit };
+  /** Resolves when the first worker starts. */
+  const started = Promise.withResolvers<void>();
+  return { engine, workers, submit, started: started.promise };
 }
 
 /** Lets the engine's microtasks and the prepare() promise run. */
@@ -374,6 +386,35 @@ test("Engine starts every new burst of work at one call per worker", async () =>
   assert.equal(sizes[0], 1, String(sizes));
   assert.ok(sizes.every((size, i) => i === 0 || size <= 2 * sizes[i - 1]));
   assert.equal((await Promise.all(burst)).length, 100);
+  const done = engine.shutdown(false);
+  exitAll(workers);
+  await done;
+});
+
+test("Engine asks whether a worker may start, and when, at one time: a rest that ends between two readings of the clock still starts a worker", async () => {
+  // A machine rests until `restUntil`. Told no time, the host reads a clock
+  // whose first reading falls just before the end and every later one just
+  // after, as a clock read twice across that moment does.
+  const restUntil = performance.now() + 5;
+  let readings = 0;
+  const at = (now?: number) =>
+    now ?? (readings++ === 0 ? restUntil - 0.001 : restUntil + 0.001);
+  const { engine, workers, submit, started } = fakeEngine({ maxWorkers: 1 }, {
+    mayStart: (now) => at(now) >= restUntil,
+    nextStart: (now) => at(now) < restUntil ? restUntil : undefined,
+    unservable: () => undefined,
+  });
+  const future = submit("after the rest");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stuck = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve("no worker started, no retry set"), 2000);
+  });
+  const outcome = await Promise.race([started.then(() => "started"), stuck]);
+  clearTimeout(timer);
+  assert.equal(outcome, "started");
+  ready(workers);
+  workers[0].answer();
+  assert.equal(await future, "after the rest");
   const done = engine.shutdown(false);
   exitAll(workers);
   await done;

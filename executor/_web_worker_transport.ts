@@ -22,7 +22,7 @@ import type {
   WebParentMessage,
   WebWorkerMessage,
 } from "../workers/_web_protocol.ts";
-import { packNumbers } from "../workers/_number_column.ts";
+import { movePacked, packNumbers } from "../workers/_number_column.ts";
 import { currentRuntime } from "../workers/_runtime.ts";
 import type { EngineWorker, WorkerListener } from "./_worker_transport.ts";
 import { type FunctionShipping, refFor } from "./_function_shipping.ts";
@@ -222,7 +222,7 @@ export class WebWorker implements EngineWorker<RemoteCall> {
       ? messages
       : messages.slice(start, end);
     try {
-      this.#worker.postMessage(run);
+      this.#worker.postMessage(run, movedColumns(run));
     } catch {
       for (let i = start; i < end; i++) this.#postAlone(messages[i], calls[i]);
     }
@@ -408,6 +408,19 @@ export class WebWorker implements EngineWorker<RemoteCall> {
     const init = this.#initBySource;
     return init === undefined ? error : withClosureHint(error, init);
   }
+}
+
+/** The buffers of a run's columns, which move, when every column is packed
+ * (see `_number_column.ts`): nothing in the run can then fail to clone. */
+function movedColumns(run: CallMessage[]): ArrayBuffer[] {
+  const moved: ArrayBuffer[] = [];
+  for (const message of run) {
+    if (message.t !== "batch") return [];
+    for (const column of message.args) {
+      if (!movePacked(column, moved)) return [];
+    }
+  }
+  return moved;
 }
 
 /** A worker's exception, rebuilt from its wire, with its stack as cause. */

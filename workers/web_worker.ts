@@ -38,7 +38,7 @@ import {
   runCall,
 } from "./_dispatch.ts";
 import type { FnRef, InitStage } from "./_messages.ts";
-import { packNumbers } from "./_number_column.ts";
+import { movePacked, packNumbers } from "./_number_column.ts";
 import { currentRuntime } from "./_runtime.ts";
 import { isTransfer } from "./_transfer.ts";
 import type {
@@ -178,7 +178,7 @@ function postRun(
     ? messages
     : messages.slice(start, end);
   try {
-    scope.postMessage(run);
+    scope.postMessage(run, movedValues(run));
     return end;
   } catch {
     for (let i = start; i < end; i++) {
@@ -186,6 +186,18 @@ function postRun(
     }
     return end;
   }
+}
+
+/** The buffers of a run's batch results, which move, when every answer in
+ * it is a packed batch (see `_number_column.ts`): nothing in the run can
+ * then fail to clone. */
+function movedValues(run: WebWorkerMessage[]): ArrayBuffer[] {
+  const moved: ArrayBuffer[] = [];
+  for (const message of run) {
+    if (message.t === "busy") continue;
+    if (message.t !== "batch" || !movePacked(message.values, moved)) return [];
+  }
+  return moved;
 }
 
 /** Posts one answer; one whose value cannot be cloned becomes the error

@@ -178,8 +178,10 @@ export class Engine<I extends EngineItem> {
   readonly #crashLoop: boolean;
   /** The calls failed by group, for `groups()`. */
   readonly #groupFailed = new Map<string, number>();
-  /** Pumps again when a worker may start, while none may now. */
+  /** Pumps again when a worker may start, while none may now: at
+   * `#retryAt`. */
   #retry: ReturnType<typeof setTimeout> | undefined;
+  #retryAt = 0;
   /** When workers died, for `onWorkerDeath: "replace"`; the last few. */
   readonly #deaths: number[] = [];
   readonly #queue = new Queue<I>();
@@ -410,12 +412,19 @@ export class Engine<I extends EngineItem> {
       return true;
     }
     const at = this.#host.nextStart?.(now);
-    if (at !== undefined && this.#retry === undefined) {
-      this.#retry = setTimeout(() => {
-        this.#retry = undefined;
-        this.#pump();
-      }, Math.max(0, at - performance.now()));
+    // Set for later, it is set again: a machine that just began a short rest
+    // must not wait for the end of another's long one.
+    if (
+      at === undefined || (this.#retry !== undefined && this.#retryAt <= at)
+    ) {
+      return false;
     }
+    clearTimeout(this.#retry);
+    this.#retryAt = at;
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      this.#pump();
+    }, Math.max(0, at - now));
     return false;
   }
 

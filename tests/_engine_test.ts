@@ -420,6 +420,34 @@ test("Engine asks whether a worker may start, and when, at one time: a rest that
   await done;
 });
 
+test("Engine starts a worker when the first rest ends, though it already waited for a later one", async () => {
+  // The only machine that may take a worker rests long; then another's
+  // short rest begins, which ends first.
+  let readyAt = performance.now() + 60_000;
+  const { engine, workers, submit, started } = fakeEngine({ maxWorkers: 1 }, {
+    mayStart: (now) => now >= readyAt,
+    nextStart: () => readyAt,
+    unservable: () => undefined,
+  });
+  const first = submit(1);
+  await nextTurn(); // the engine waits for the long rest
+  readyAt = performance.now() + 5;
+  const second = submit(2); // and pumps again
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve("waited for the long rest"), 2000);
+  });
+  const outcome = await Promise.race([started.then(() => "started"), late]);
+  clearTimeout(timer);
+  assert.equal(outcome, "started");
+  ready(workers);
+  while (workers[0].calls.length > 0) workers[0].answer();
+  assert.deepEqual(await Promise.all([first, second]), [1, 2]);
+  const done = engine.shutdown(false);
+  exitAll(workers);
+  await done;
+});
+
 test('Engine with onWorkerDeath: "break" fails every call when a worker dies', async () => {
   const { engine, workers, submit } = fakeEngine({ maxWorkers: 1 });
   const futures = [1, 2, 3].map(submit);

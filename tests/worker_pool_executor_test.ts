@@ -38,6 +38,7 @@ import {
   thread,
   threadAfter,
   throwLater,
+  throwRevokedLater,
 } from "./fixtures/worker_tasks.ts";
 
 executorContract(
@@ -237,6 +238,15 @@ test("WorkerPoolExecutor breaks on an error thrown outside any task, with that e
   assertOwnErrors(errors);
   assert.throws(() => pool.submit(thread), BrokenWorkerPool);
   assert.throws(() => pool.map(addOffset, [1]), BrokenWorkerPool);
+});
+
+test("WorkerPoolExecutor breaks on a fault whose error cannot even be posted: the runtime reports it", async () => {
+  await using pool = poolWithTasks({ maxWorkers: 1 });
+  const thrower = pool.submit(throwRevokedLater);
+  const running = pool.submit(sleep, 60_000);
+  assert.equal(await thrower, "scheduled");
+  const error = await rejection(running);
+  assert.ok(error instanceof BrokenWorkerPool, String(error));
 });
 
 test("WorkerPoolExecutor breaks on a promise rejection left unhandled outside any task, with it as cause", async () => {

@@ -38,15 +38,21 @@ export function nodeScope(): WorkerScope {
       handler = listener;
     },
     addEventListener(type: string, listener: (event: Event) => void): void {
-      const dispatch = (fields: object) =>
-        listener(Object.assign(new Event(type), fields));
+      const dispatch = (fields: object): boolean => {
+        const event = new Event(type, { cancelable: true });
+        listener(Object.assign(event, fields));
+        return event.defaultPrevented;
+      };
+      // Not prevented, the fault takes its course: thrown from the handler,
+      // it ends the thread.
       if (type === "error") {
-        process.on(
-          "uncaughtException",
-          (error) => dispatch({ error, message: error.message }),
-        );
+        process.on("uncaughtException", (error) => {
+          if (!dispatch({ error })) throw error;
+        });
       } else if (type === "unhandledrejection") {
-        process.on("unhandledRejection", (reason) => dispatch({ reason }));
+        process.on("unhandledRejection", (reason) => {
+          if (!dispatch({ reason })) throw reason;
+        });
       } else if (type === "messageerror") {
         port.on("messageerror", (error) => dispatch({ data: error }));
       }

@@ -19,8 +19,8 @@
  * Faults are not swallowed: an error thrown, or a rejection left
  * unhandled, outside any call is posted to the pool (so that the pool has
  * the error itself, which the `error` event does not carry), which then
- * ends the worker. The runtime's own report is prevented: under Deno, its
- * `error` event could reach the pool before the fault message.
+ * ends the worker. Once it is posted, the runtime's own report is
+ * prevented: under Deno, its `error` event could reach the pool first.
  * `self.close()` (and `Deno.exit()`, `process.exit()`) posts a `closing`
  * message first, since Deno gives the parent no event for it.
  *
@@ -382,11 +382,24 @@ const inbox = new Inbox<WebParentMessage>(handle, flush);
 let closing = false;
 let faulted = false;
 
-function fault(what: "error" | "rejection", error: unknown): void {
-  if (faulted || closing) return;
-  faulted = true;
+/** Tells the pool of a fault, once; returns whether it was told (now or
+ * before), which ends this worker. */
+function fault(what: "error" | "rejection", error: unknown): boolean {
+  if (closing) return false;
+  if (faulted) return true;
   inbox.stop();
   flush();
+  try {
+    postFault(what, error);
+  } catch {
+    // Nothing told the pool: the runtime's own report must.
+    return false;
+  }
+  faulted = true;
+  return true;
+}
+
+function postFault(what: "error" | "rejection", error: unknown): void {
   if (codec !== undefined) {
     const wire = encodeError(error, codec.encode);
     return scope.postMessage([{ t: "fault", what, error: wire }]);
@@ -437,15 +450,16 @@ scope.close = (): void => {
 
 // The worker reports its own faults, and the pool ends it. Left to its
 // default, Deno would also end it and report the error to the pool, by a
-// path of its own that can overtake the fault message.
+// path of its own that can overtake the fault message; so the default is
+// prevented once the pool is told, and only then.
 scope.addEventListener("error", (event) => {
-  event.preventDefault();
   const { error, message } = event as ErrorEvent;
-  fault("error", error ?? message);
+  if (fault("error", error ?? message)) event.preventDefault();
 });
 scope.addEventListener("unhandledrejection", (event) => {
-  event.preventDefault();
-  fault("rejection", (event as PromiseRejectionEvent).reason);
+  if (fault("rejection", (event as PromiseRejectionEvent).reason)) {
+    event.preventDefault();
+  }
 });
 scope.addEventListener("messageerror", () => {
   fault(

@@ -424,7 +424,7 @@ export class Engine<I extends EngineItem> {
     this.#retry = setTimeout(() => {
       this.#retry = undefined;
       this.#pump();
-    }, Math.max(0, at - now));
+    }, Math.max(0, at - performance.now()));
     return false;
   }
 

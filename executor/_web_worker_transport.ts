@@ -5,9 +5,11 @@
  *
  * How a worker ends, and how the pool learns of it:
  * - an error thrown, or a rejection left unhandled, outside any call: the
- *   worker posts it (`fault`), then the runtime fires the worker's `error`
- *   event, whose default (ending this process under Deno) is prevented;
- *   either breaks the pool, with the worker's error as `cause`;
+ *   worker posts it (`fault`) and keeps the runtime from reporting it too;
+ *   the pool breaks, with the worker's error as `cause`, and ends it. The
+ *   worker's `error` event (whose default, ending this process under Deno,
+ *   is prevented) breaks the pool for the faults that no message announced:
+ *   the entry failed to load, or the fault could not be posted;
  * - `self.close()`, `Deno.exit()`, `process.exit()` in the worker: it posts
  *   `closing` first, since Deno fires no event for it; Bun's `close` event
  *   covers the rest;

@@ -131,6 +131,23 @@ function nextTurn(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
+/** `"started"` once `started` resolves, or `otherwise` if it has not in
+ * 2 s: what the engine did instead, for a test of a hang. */
+async function startedWithin(
+  started: Promise<void>,
+  otherwise: string,
+): Promise<string> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(otherwise), 2000);
+  });
+  try {
+    return await Promise.race([started.then(() => "started"), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Makes every worker ready. */
 function ready(workers: FakeWorker[]): void {
   for (const worker of workers) worker.listener.ready();
@@ -405,13 +422,10 @@ test("Engine asks whether a worker may start, and when, at one time: a rest that
     unservable: () => undefined,
   });
   const future = submit("after the rest");
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const stuck = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve("no worker started, no retry set"), 2000);
-  });
-  const outcome = await Promise.race([started.then(() => "started"), stuck]);
-  clearTimeout(timer);
-  assert.equal(outcome, "started");
+  assert.equal(
+    await startedWithin(started, "no worker started, no retry set"),
+    "started",
+  );
   ready(workers);
   workers[0].answer();
   assert.equal(await future, "after the rest");
@@ -433,13 +447,10 @@ test("Engine starts a worker when the first rest ends, though it already waited 
   await nextTurn(); // the engine waits for the long rest
   readyAt = performance.now() + 5;
   const second = submit(2); // and pumps again
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve("waited for the long rest"), 2000);
-  });
-  const outcome = await Promise.race([started.then(() => "started"), late]);
-  clearTimeout(timer);
-  assert.equal(outcome, "started");
+  assert.equal(
+    await startedWithin(started, "waited for the long rest"),
+    "started",
+  );
   ready(workers);
   while (workers[0].calls.length > 0) workers[0].answer();
   assert.deepEqual(await Promise.all([first, second]), [1, 2]);

@@ -62,6 +62,12 @@ const addLater = async (a: number, b: number): Promise<number> => {
 const echo = (...args: unknown[]): unknown[] => args;
 const same = (value: unknown): unknown => value;
 
+/** Throws what no one can look at: a revoked proxy. */
+const throwRevoked = (): never => {
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  throw proxy;
+};
 const throwIt = (value: unknown): never => {
   throw value;
 };
@@ -242,6 +248,20 @@ export function executorContract(name: string, make: MakeExecutor): void {
     assert.ok(error instanceof TypeError);
     assert.equal(error.message, "rejected later");
     assert.equal(future.state, "FINISHED");
+  });
+
+  test(`${name}.submit() fails only its own future for an exception that cannot be read (a revoked proxy)`, async () => {
+    await using pool = make({ maxWorkers: 1 });
+    const before = pool.submit(same, 1);
+    const revoked = pool.submit(throwRevoked);
+    const after = pool.submit(same, 2);
+    assert.equal(await before, 1);
+    // What it rejects with may be the proxy, which no promise may resolve
+    // to (its `then` cannot be read).
+    let rejected = false;
+    await revoked.then(() => {}, () => rejected = true);
+    assert.ok(rejected);
+    assert.equal(await after, 2);
   });
 
   test(`${name}.submit() keeps falsy thrown values as exceptions`, async () => {

@@ -240,7 +240,7 @@ test("WorkerPoolExecutor breaks on an error thrown outside any task, with that e
   assert.throws(() => pool.map(addOffset, [1]), BrokenWorkerPool);
 });
 
-test("WorkerPoolExecutor breaks on a fault whose error cannot even be posted: the runtime reports it", async () => {
+test("WorkerPoolExecutor breaks on a fault outside any task whose error cannot even be read (posted by the worker, or else reported by the runtime)", async () => {
   await using pool = poolWithTasks({ maxWorkers: 1 });
   const thrower = pool.submit(throwRevokedLater);
   const running = pool.submit(sleep, 60_000);

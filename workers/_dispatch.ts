@@ -399,10 +399,16 @@ export function sendableError(error: unknown, encode: Encode): unknown {
     encode(error, "exception");
     return error;
   } catch (failure) {
-    if (!(error instanceof Error)) return failure;
-    const bare = new Error(String(error.message));
-    bare.name = String(error.name);
-    bare.stack = error.stack;
-    return bare;
+    // Reading it may throw too (a revoked proxy): then it arrives as why it
+    // could not be sent.
+    try {
+      if (!(error instanceof Error)) return failure;
+      const bare = new Error(String(error.message));
+      bare.name = String(error.name);
+      bare.stack = error.stack;
+      return bare;
+    } catch {
+      return failure;
+    }
   }
 }

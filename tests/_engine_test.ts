@@ -98,6 +98,8 @@ function fakeEngine(
   > = {},
 ) {
   const workers: FakeWorker[] = [];
+  /** Resolves when the first worker starts. */
+  const started = Promise.withResolvers<void>();
   const engine = new Engine<FakeCall>({
     ...machines,
     prepare: () => Promise.resolve(),
@@ -121,8 +123,6 @@ function fakeEngine(
     engine.submit(call);
     return call.future;
   };
-  /** Resolves when the first worker starts. */
-  const started = Promise.withResolvers<void>();
   return { engine, workers, submit, started: started.promise };
 }
 
